@@ -1,0 +1,160 @@
+"""The `northstar` command: a thin click layer over the library.
+
+Every command returns one of three exit codes: 0 clean, 1 findings, 2 usage,
+configuration or environment problems. Nothing a user can type or write
+produces a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, ruledocs, rules, scaffold, tree
+from .diagnostics import REPORTERS
+from .pipeline import Result, UsageError, check
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _Date(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+project_option = click.option(
+    "--project", "project_file", type=click.Path(dir_okay=False, path_type=Path),
+    help="The project file. Default: northstar.yaml in the first path's folder or above.",
+)
+
+
+def _check(paths, project_file, **kwargs) -> Result:
+    try:
+        return check([Path(p) for p in paths], project_file=project_file, **kwargs)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="northstar")
+def cli() -> None:
+    """North Star Metric frameworks as code.
+
+    Specs are YAML files, one per product, declaring the North Star, its 3-5
+    input metrics, counter-metrics, owners and review rituals. northstar.yaml
+    at the root of the spec repository declares the teams and databases.
+
+    Exit codes: 0 clean, 1 findings, 2 usage or configuration error.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True,
+              help="text for people, json for tools, github for workflow annotations.")
+@project_option
+@click.option("--base", metavar="REF", help="Compare with the specs at this git revision (enables NS601).")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option("--today", type=_Date(), help="Check review dates against this day instead of today.")
+def validate(paths, fmt, project_file, base, strict, today) -> None:
+    """Check specs against the schema and the method's rules.
+
+    PATHS are spec files or folders; without them, the folders listed under
+    `specs:` in northstar.yaml are checked.
+
+    \b
+    Examples:
+      northstar validate
+      northstar validate specs/acme.yaml --format json
+      northstar validate --base origin/main --format github
+    """
+    result = _check(paths, project_file, base=base, today=today)
+    output = REPORTERS[fmt](result.diagnostics)
+    if output:
+        click.echo(output)
+    elif fmt == "text":
+        click.echo(f"{len(result.specs)} spec{'s' * (len(result.specs) != 1)} valid")
+    sys.exit(EXIT_FINDINGS if result.failed(strict) else EXIT_OK)
+
+
+@cli.command("tree")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text", show_default=True)
+@project_option
+def tree_command(spec, fmt, project_file) -> None:
+    """Show the metric tree of SPEC: North Star, inputs, guardrails and owners.
+
+    `--format mermaid` prints a flowchart for markdown (pull requests, wikis).
+    """
+    result = _check([spec], project_file)
+    if not result.specs:
+        click.echo(REPORTERS["text"](result.diagnostics), err=True)
+        sys.exit(EXIT_FINDINGS)
+    render = tree.mermaid_tree if fmt == "mermaid" else tree.text_tree
+    click.echo("\n\n".join(render(s) for s in result.specs))
+
+
+@cli.command("rules")
+@click.argument("code", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+def rules_command(code, fmt) -> None:
+    """List every rule with its code, default severity and purpose.
+
+    With CODE (a code such as NS201 or a name such as input-count), show that
+    rule's documentation with good and bad examples.
+    """
+    if code:
+        found = rules.find(code)
+        if found is None:
+            hint = rules.base.did_you_mean(code, [*rules.BY_CODE, *rules.BY_NAME])
+            raise click.UsageError(f"no rule {code!r}; {hint}")
+        click.echo(ruledocs.text_one(found))
+        return
+    click.echo({"text": ruledocs.text_list, "markdown": ruledocs.markdown, "json": ruledocs.as_json}[fmt]())
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--product", "product_name", default="My Product", show_default=True,
+              help="Name of the product of the example spec.")
+def init_command(directory, product_name) -> None:
+    """Scaffold a spec repository in DIRECTORY.
+
+    Writes northstar.yaml, an example spec with the $schema line editors use,
+    the JSON Schemas, a pre-commit config and an example CI workflow. It
+    never overwrites: if any of these files exists, nothing is written.
+    """
+    try:
+        written = scaffold.init(directory, product_name)
+    except scaffold.ScaffoldError as exc:
+        raise click.UsageError(str(exc)) from None
+    except OSError as exc:
+        raise click.UsageError(f"cannot write to {directory}: {exc.strerror}") from None
+    for path in written:
+        click.echo(f"created {path}")
+    click.echo(f"next: cd {directory} && northstar validate")
+
+
+def main() -> None:
+    """Entry point: click's own errors exit 2; anything unforeseen is reported, not dumped."""
+    try:
+        cli.main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # pragma: no cover - the hypothesis test hunts for these
+        if os.environ.get("NORTHSTAR_DEBUG"):
+            raise
+        click.echo(f"northstar: internal error: {type(exc).__name__}: {exc}\n"
+                   "Please report this; set NORTHSTAR_DEBUG=1 for details.", err=True)
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,221 @@
+"""YAML files -> plain data that remembers where every node came from.
+
+PyYAML's composer keeps a start mark on every node; we walk the node graph
+ourselves instead of letting PyYAML construct objects, so that each value and
+each mapping key can be traced back to file:line:col. Doing the walk ourselves
+also lets us refuse what a spec must never contain: duplicate keys (PyYAML
+silently keeps the last one), alias bombs and tags that build objects.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from .diagnostics import Diagnostic, Location
+from .rules import files as file_rules
+
+MAX_FILE_BYTES = 1024 * 1024
+#: A real spec has a few hundred nodes; aliases may repeat a node, so this
+#: counts nodes as expanded, which is what an alias bomb multiplies.
+MAX_NODES = 20_000
+
+JsonPath = tuple[Union[str, int], ...]
+
+
+class _SpecLoader(yaml.SafeLoader):
+    """SafeLoader whose dates stay strings, as JSON Schema and editors see them."""
+
+
+_SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML file: its data and the position of every node in it."""
+
+    file: str
+    data: Any
+    value_marks: dict[JsonPath, tuple[int, int]] = field(repr=False)
+    key_marks: dict[JsonPath, tuple[int, int]] = field(repr=False)
+
+    def locate(self, path: JsonPath = (), *, key: bool = False) -> Location:
+        """The position of the node at `path`, or of its nearest ancestor that exists.
+
+        With `key=True` a mapping entry points at its key rather than its value,
+        which is where an editor should put the cursor for an unknown key.
+        """
+        path = tuple(path)
+        while True:
+            marks = self.key_marks if key and path in self.key_marks else self.value_marks
+            if path in marks:
+                line, col = marks[path]
+                return Location(self.file, line, col)
+            if not path:
+                return Location(self.file, 1, 1)
+            path = path[:-1]
+            key = True
+
+
+class _Walker:
+    def __init__(self, loader: _SpecLoader, doc_file: str):
+        self.loader = loader
+        self.file = doc_file
+        self.value_marks: dict[JsonPath, tuple[int, int]] = {}
+        self.key_marks: dict[JsonPath, tuple[int, int]] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.nodes = 0
+
+    def at(self, node: yaml.Node) -> Location:
+        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def walk(self, node: yaml.Node, path: JsonPath) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooComplex(node)
+        self.value_marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.walk(child, path + (i,)) for i, child in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag.startswith("tag:yaml.org,2002:") and node.tag != "tag:yaml.org,2002:binary":
+            return self.loader.construct_object(node)
+        # SafeLoader already refuses python/* tags; anything else (custom or
+        # binary tags) has no meaning in a spec and is reported, not built.
+        self.diagnostics.append(
+            file_rules.YAML_SYNTAX.diagnostic(
+                self.at(node), f"unsupported YAML tag {node.tag!r}",
+                hint="remove the tag; specs use plain YAML scalars, lists and mappings",
+            )
+        )
+        return node.value
+
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict:
+        result: dict = {}
+        first_seen: dict[Any, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.diagnostics.append(
+                    file_rules.YAML_SYNTAX.diagnostic(
+                        self.at(key_node), "a mapping key must be a plain scalar",
+                        hint="use a simple word as the key",
+                    )
+                )
+                continue
+            key = self._scalar(key_node)
+            if not isinstance(key, str):
+                key = str(key_node.value)
+            if key in first_seen:
+                earlier = self.at(first_seen[key])
+                self.diagnostics.append(
+                    file_rules.DUPLICATE_KEY.diagnostic(
+                        self.at(key_node), f"duplicate key {key!r} (first defined at line {earlier.line})",
+                        related=(earlier,),
+                    )
+                )
+                continue
+            first_seen[key] = key_node
+            self.key_marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.walk(value_node, path + (key,))
+        return result
+
+
+class _TooComplex(Exception):
+    def __init__(self, node: yaml.Node):
+        self.node = node
+
+
+def _decode(raw: bytes, doc_file: str) -> tuple[str | None, list[Diagnostic]]:
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [_too_large(len(raw), doc_file)]
+    if b"\x00" in raw:
+        return None, [file_rules.ENCODING.diagnostic(_byte_location(raw, raw.index(b"\x00"), doc_file),
+                                                     "file contains NUL bytes; it looks binary, not YAML")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [
+            file_rules.ENCODING.diagnostic(
+                _byte_location(raw, exc.start, doc_file), f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            )
+        ]
+    return text.removeprefix("\ufeff"), []
+
+
+def _too_large(size: int, doc_file: str) -> Diagnostic:
+    return file_rules.FILE_TOO_LARGE.diagnostic(
+        Location(doc_file), f"file is {size:,} bytes; a spec may have at most {MAX_FILE_BYTES:,}",
+    )
+
+
+def _byte_location(raw: bytes, offset: int, doc_file: str) -> Location:
+    before = raw[:offset]
+    line = before.count(b"\n") + 1
+    col = len(before) - (before.rfind(b"\n") + 1) + 1
+    return Location(doc_file, line, col)
+
+
+def parse(text_or_bytes: Union[str, bytes], doc_file: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse one YAML document; never raises for anything a user can write."""
+    if isinstance(text_or_bytes, bytes):
+        text, problems = _decode(text_or_bytes, doc_file)
+        if text is None:
+            return None, problems
+    else:
+        text = text_or_bytes
+    loader = _SpecLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, [file_rules.NOT_A_MAPPING.diagnostic(Location(doc_file), "file is empty")]
+        walker = _Walker(loader, doc_file)
+        data = walker.walk(node, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(doc_file, mark.line + 1, mark.column + 1) if mark else Location(doc_file)
+        message = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        return None, [file_rules.YAML_SYNTAX.diagnostic(where, message)]
+    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+        return None, [file_rules.YAML_SYNTAX.diagnostic(Location(doc_file), str(exc).splitlines()[0])]
+    except _TooComplex as exc:
+        return None, [
+            file_rules.TOO_COMPLEX.diagnostic(
+                walker.at(exc.node), f"document expands to more than {MAX_NODES:,} nodes (alias bomb?)",
+            )
+        ]
+    except RecursionError:
+        return None, [file_rules.TOO_COMPLEX.diagnostic(Location(doc_file), "document is nested too deeply")]
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        return None, walker.diagnostics + [
+            file_rules.NOT_A_MAPPING.diagnostic(
+                Location(doc_file, node.start_mark.line + 1, node.start_mark.column + 1),
+                f"the document is a {type(data).__name__}, not a mapping",
+            )
+        ]
+    return Document(doc_file, data, walker.value_marks, walker.key_marks), walker.diagnostics
+
+
+def load(path: Path, display: str | None = None) -> tuple[Document | None, list[Diagnostic]]:
+    """Read and parse a file; unreadable files become findings, not exceptions."""
+    doc_file = display or str(path)
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                return None, [_too_large(size, doc_file)]
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return None, [file_rules.UNREADABLE.diagnostic(Location(doc_file), f"cannot read file: {exc.strerror}")]
+    return parse(raw, doc_file)

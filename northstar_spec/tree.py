@@ -1,0 +1,80 @@
+"""The metric tree of one spec: the North Star, the inputs that drive it, and
+the guardrails beside what they guard, as text for a terminal and as mermaid
+for markdown (pull-request comments, READMEs)."""
+
+from __future__ import annotations
+
+from .model import CounterMetric, Metric, Spec
+
+ARROW = {"increase": "↑", "decrease": "↓", None: "?"}
+
+
+def _threshold(metric: CounterMetric) -> str:
+    t = metric.threshold
+    if t is None:
+        return "no threshold"
+    parts = [f"min {t.min:g}" if t.min is not None else "", f"max {t.max:g}" if t.max is not None else ""]
+    return " ".join(p for p in parts if p)
+
+
+def _guards_of(spec: Spec, metric: Metric) -> list[CounterMetric]:
+    return [c for c in spec.counter_metrics if c.guards == metric.id]
+
+
+def _target(metric: Metric) -> str:
+    if metric.target is None:
+        return ""
+    by = f" by {metric.target.by.isoformat()}" if metric.target.by else ""
+    return f", target {metric.target.value:g}{by}"
+
+
+def text_tree(spec: Spec) -> str:
+    ns = spec.north_star
+    category = f" · {spec.product.category}" if spec.product.category else ""
+    lines = [
+        f"{spec.product.name} ({spec.product.id}){category}",
+        f"★ {ns.name} [{ns.id}] per {ns.grain}, owner {ns.owner or '?'}{_target(ns)}",
+    ]
+    for guard in _guards_of(spec, ns):
+        lines.append(f"│ ⚠ {guard.name} [{guard.id}] {_threshold(guard)}, owner {guard.owner or '?'}")
+    for i, metric in enumerate(spec.inputs):
+        last = i == len(spec.inputs) - 1
+        lines.append(
+            f"{'└──' if last else '├──'} {metric.name} [{metric.id}] {metric.lever or '?'} "
+            f"{ARROW[metric.direction]}, owner {metric.owner or '?'}{_target(metric)}"
+        )
+        for guard in _guards_of(spec, metric):
+            lines.append(f"{'    ' if last else '│   '}⚠ {guard.name} [{guard.id}] {_threshold(guard)}, "
+                         f"owner {guard.owner or '?'}")
+    guardable = {ns.id, *(m.id for m in spec.inputs)}
+    orphans = [c for c in spec.counter_metrics if c.guards not in guardable]
+    for guard in orphans:
+        lines.append(f"⚠ {guard.name} [{guard.id}] guards nothing known, {_threshold(guard)}")
+    return "\n".join(lines)
+
+
+def _label(*parts: str) -> str:
+    """A mermaid node label; entity codes keep spec text from breaking the diagram or the page."""
+    text = "<br/>".join(
+        p.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;") for p in parts if p
+    )
+    return f'["{text}"]'
+
+
+def mermaid_tree(spec: Spec) -> str:
+    ns = spec.north_star
+    node = {m.id: f"m_{m.id}" for m in spec.metrics}
+    owner = lambda m: m.owner or "?"  # noqa: E731
+    lines = ["flowchart TD", f"  {node[ns.id]}" + _label("★ " + ns.name, "owner: " + owner(ns))]
+    for metric in spec.inputs:
+        detail = f"{metric.lever or '?'} {ARROW[metric.direction]} · {owner(metric)}"
+        lines.append(f"  {node[metric.id]}{_label(metric.name, detail)} --> {node[ns.id]}")
+    for guard in spec.counter_metrics:
+        detail = f"{_threshold(guard)} · {owner(guard)}"
+        lines.append(f"  {node[guard.id]}{_label('⚠ ' + guard.name, detail)}")
+        if guard.guards in node and guard.guards != guard.id:
+            lines.append(f"  {node[guard.id]} -. guards .- {node[guard.guards]}")
+    if spec.counter_metrics:
+        lines.append("  classDef guard stroke-dasharray: 4 2")
+        lines.append("  class " + ",".join(node[g.id] for g in spec.counter_metrics) + " guard")
+    return "\n".join(lines)
