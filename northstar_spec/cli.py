@@ -98,7 +98,7 @@ def tree_command(spec, fmt, project_file) -> None:
     `--format mermaid` prints a flowchart for markdown (pull requests, wikis).
     """
     result = _check([spec], project_file)
-    if not result.specs:
+    if result.failed():
         click.echo(REPORTERS["text"](result.diagnostics), err=True)
         sys.exit(EXIT_FINDINGS)
     render = tree.mermaid_tree if fmt == "mermaid" else tree.text_tree

@@ -10,6 +10,7 @@ silently keeps the last one), alias bombs and tags that build objects.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -31,9 +32,20 @@ class _SpecLoader(yaml.SafeLoader):
     """SafeLoader whose dates stay strings, as JSON Schema and editors see them."""
 
 
+# YAML 1.1 reads yes/no/on/off as booleans (`NS503: off` would become False,
+# `country: NO` too); specs follow YAML 1.2, where only true and false are.
 _SpecLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
 }
 
 
@@ -81,6 +93,15 @@ class _Walker:
         if self.nodes > MAX_NODES:
             raise _TooComplex(node)
         self.value_marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if node.tag not in _PLAIN_TAGS:
+            # Tags build objects (python/*) or carry meaning a spec has no use
+            # for; they are reported and the node is read as plain data.
+            self.diagnostics.append(
+                file_rules.YAML_SYNTAX.diagnostic(
+                    self.at(node), f"unsupported YAML tag {node.tag!r}",
+                    hint="remove the tag; specs use plain YAML scalars, lists and mappings",
+                )
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -88,16 +109,8 @@ class _Walker:
         return self._scalar(node)
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag.startswith("tag:yaml.org,2002:") and node.tag != "tag:yaml.org,2002:binary":
+        if node.tag in _PLAIN_TAGS:
             return self.loader.construct_object(node)
-        # SafeLoader already refuses python/* tags; anything else (custom or
-        # binary tags) has no meaning in a spec and is reported, not built.
-        self.diagnostics.append(
-            file_rules.YAML_SYNTAX.diagnostic(
-                self.at(node), f"unsupported YAML tag {node.tag!r}",
-                hint="remove the tag; specs use plain YAML scalars, lists and mappings",
-            )
-        )
         return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict:
@@ -165,6 +178,19 @@ def _byte_location(raw: bytes, offset: int, doc_file: str) -> Location:
     return Location(doc_file, line, col)
 
 
+def _unprintable(text: str, doc_file: str) -> Diagnostic | None:
+    """YAML forbids control characters; PyYAML reports them by offset, we by line and column."""
+    match = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if match is None:
+        return None
+    before = text[: match.start()]
+    where = Location(doc_file, before.count("\n") + 1, match.start() - (before.rfind("\n") + 1) + 1)
+    return file_rules.YAML_SYNTAX.diagnostic(
+        where, f"control character U+{ord(match.group()):04X} is not allowed in YAML",
+        hint="delete the invisible character at this position",
+    )
+
+
 def parse(text_or_bytes: Union[str, bytes], doc_file: str) -> tuple[Document | None, list[Diagnostic]]:
     """Parse one YAML document; never raises for anything a user can write."""
     if isinstance(text_or_bytes, bytes):
@@ -173,6 +199,9 @@ def parse(text_or_bytes: Union[str, bytes], doc_file: str) -> tuple[Document | N
             return None, problems
     else:
         text = text_or_bytes
+    problem = _unprintable(text, doc_file)
+    if problem:
+        return None, [problem]
     loader = _SpecLoader(text)
     try:
         node = loader.get_single_node()
@@ -185,8 +214,6 @@ def parse(text_or_bytes: Union[str, bytes], doc_file: str) -> tuple[Document | N
         where = Location(doc_file, mark.line + 1, mark.column + 1) if mark else Location(doc_file)
         message = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
         return None, [file_rules.YAML_SYNTAX.diagnostic(where, message)]
-    except yaml.YAMLError as exc:  # reader errors: control characters and the like
-        return None, [file_rules.YAML_SYNTAX.diagnostic(Location(doc_file), str(exc).splitlines()[0])]
     except _TooComplex as exc:
         return None, [
             file_rules.TOO_COMPLEX.diagnostic(

@@ -38,7 +38,7 @@ def markdown() -> str:
         body = r.doc.partition("\n\n")[2]
         out += ["", f"## {r.code}", "", f"`{r.name}` · default **{r.default.value}**", "", r.summary, ""]
         out += [_fence(body.strip()), "", f"Hint: {r.hint}"]
-    return "\n".join(out) + "\n"
+    return "\n".join(out)
 
 
 def _fence(body: str) -> str:
