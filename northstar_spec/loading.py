@@ -28,20 +28,35 @@ MAX_NODES = 20_000
 JsonPath = tuple[Union[str, int], ...]
 
 
-class _SpecLoader(yaml.SafeLoader):
-    """SafeLoader whose dates stay strings, as JSON Schema and editors see them."""
+def _spec_loader(base: type) -> type:
+    """A safe loader whose dates stay strings, as JSON Schema and editors see them,
+    and whose booleans are YAML 1.2's: 1.1 reads yes/no/on/off as booleans
+    (`NS503: off` would become False, `country: NO` too)."""
+    loader = type(f"Spec{base.__name__}", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers
+                if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return loader
 
 
-# YAML 1.1 reads yes/no/on/off as booleans (`NS503: off` would become False,
-# `country: NO` too); specs follow YAML 1.2, where only true and false are.
-_SpecLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_SpecLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+_PURE_LOADER = _spec_loader(yaml.SafeLoader)
+#: libyaml composes about three times faster, but recurses in C: a document
+#: nested thousands deep crashes the process instead of raising. It is used
+#: only when nesting is provably shallow (see _fast_loader_is_safe).
+_C_LOADER = _spec_loader(yaml.CSafeLoader) if hasattr(yaml, "CSafeLoader") else None
+_C_LOADER_MAX_DEPTH = 2000
+
+
+def _fast_loader_is_safe(text: str) -> bool:
+    """Nesting depth is at most the number of flow brackets plus the longest line
+    (block nesting needs at least one column of indentation or one `- ` per level)."""
+    longest_line = max(map(len, text.splitlines()), default=0)
+    return text.count("[") + text.count("{") + longest_line < _C_LOADER_MAX_DEPTH
 
 
 _PLAIN_TAGS = {
@@ -77,7 +92,7 @@ class Document:
 
 
 class _Walker:
-    def __init__(self, loader: _SpecLoader, doc_file: str):
+    def __init__(self, loader: yaml.SafeLoader, doc_file: str):
         self.loader = loader
         self.file = doc_file
         self.value_marks: dict[JsonPath, tuple[int, int]] = {}
@@ -202,7 +217,7 @@ def parse(text_or_bytes: Union[str, bytes], doc_file: str) -> tuple[Document | N
     problem = _unprintable(text, doc_file)
     if problem:
         return None, [problem]
-    loader = _SpecLoader(text)
+    loader = (_C_LOADER if _C_LOADER and _fast_loader_is_safe(text) else _PURE_LOADER)(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -184,3 +184,24 @@ def test_unknown_base_revision_is_a_usage_error(tmp_path: Path):
     (tmp_path / "specs").mkdir()
     done = run_cli("validate", "--base", "no-such-ref", cwd=tmp_path)
     assert done.returncode == 2 and "'no-such-ref' is not a commit" in done.stderr
+
+
+def test_readme_documents_every_command_option_and_spec_key():
+    """The README's references cannot silently fall behind the CLI and the schema."""
+    import click
+
+    from northstar_spec.cli import cli
+    from northstar_spec.schema import SPEC_SCHEMA, load_schema
+
+    readme = (ROOT / "README.md").read_text()
+    for name, command in cli.commands.items():
+        assert f"`northstar {name}" in readme, name
+        for param in command.params:
+            if isinstance(param, click.Option) and param.opts[0] != "--help":
+                assert param.opts[0] in readme, f"{name} {param.opts[0]}"
+    schema = load_schema(SPEC_SCHEMA)
+    keys = set(schema["properties"])
+    for definition in schema["$defs"].values():
+        keys |= set(definition.get("properties", {}))
+    missing = sorted(k for k in keys if k not in readme)
+    assert missing == []

@@ -1,0 +1,41 @@
+# The two commands: `make demo` and `make test`. Both install what they need
+# and are safe to run again.
+
+PYTHON ?= python3
+CLI_VENV := .venv-cli
+SUPERSET_VENV := .venv-superset
+BUILD := .build
+
+.PHONY: test test-cli test-superset docs clean
+
+## make test: the whole suite: the CLI from its wheel without Superset
+## (SQLAlchemy 2.x), then everything with Superset 6.1 (SQLAlchemy 1.4).
+test: test-cli test-superset
+
+$(CLI_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(CLI_VENV)
+	$(CLI_VENV)/bin/pip install -q --upgrade pip
+	$(CLI_VENV)/bin/pip install -q "hatchling>=1.21" "pytest>=8" "hypothesis>=6.100" "check-jsonschema>=0.29"
+	touch $@
+
+test-cli: $(CLI_VENV)/.installed
+	rm -rf $(BUILD) && $(CLI_VENV)/bin/pip wheel -q --no-deps --no-build-isolation -w $(BUILD) .
+	$(CLI_VENV)/bin/pip uninstall -q -y northstar-spec 2>/dev/null || true
+	$(CLI_VENV)/bin/pip install -q "$$(ls $(BUILD)/northstar_spec-*.whl)[test]"
+	$(CLI_VENV)/bin/pytest -m "not superset" -p no:cacheprovider
+
+$(SUPERSET_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/pip install -q --upgrade pip
+	$(SUPERSET_VENV)/bin/pip install -q -e ".[superset,test]"
+	touch $@
+
+test-superset: $(SUPERSET_VENV)/.installed
+	$(SUPERSET_VENV)/bin/pytest -m "not installed_cli" -p no:cacheprovider
+
+## make docs: regenerate docs/rules.md from the rules' docstrings.
+docs: $(SUPERSET_VENV)/.installed
+	$(SUPERSET_VENV)/bin/northstar rules --format markdown > docs/rules.md
+
+clean:
+	rm -rf $(CLI_VENV) $(SUPERSET_VENV) $(BUILD)
