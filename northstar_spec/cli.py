@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
@@ -46,7 +47,34 @@ def _check(paths, project_file, **kwargs) -> Result:
         raise click.UsageError(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def validated(paths, project_file) -> Result:
+    """Specs for a command that builds on them: with errors, report them and exit 1."""
+    result = _check(paths, project_file)
+    if result.failed():
+        click.echo(REPORTERS["text"](result.diagnostics), err=True)
+        sys.exit(EXIT_FINDINGS)
+    return result
+
+
+class _Commands(click.Group):
+    """Our commands plus those other packages (the Superset target) register under
+    the `northstar.commands` entry point, loaded only when called, so that
+    `northstar validate` does not pay for importing a compiler it does not use."""
+
+    def _plugged(self) -> dict:
+        return {e.name: e for e in entry_points(group="northstar.commands") if e.name not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*self.commands, *self._plugged()])
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name in self.commands:
+            return self.commands[name]
+        entry = self._plugged().get(name)
+        return entry.load() if entry else None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="northstar")
 def cli() -> None:
     """North Star Metric frameworks as code.
@@ -97,10 +125,7 @@ def tree_command(spec, fmt, project_file) -> None:
 
     `--format mermaid` prints a flowchart for markdown (pull requests, wikis).
     """
-    result = _check([spec], project_file)
-    if result.failed():
-        click.echo(REPORTERS["text"](result.diagnostics), err=True)
-        sys.exit(EXIT_FINDINGS)
+    result = validated([spec], project_file)
     render = tree.mermaid_tree if fmt == "mermaid" else tree.text_tree
     click.echo("\n\n".join(render(s) for s in result.specs))
 
@@ -117,7 +142,8 @@ def rules_command(code, fmt) -> None:
     if code:
         found = rules.find(code)
         if found is None:
-            hint = rules.base.did_you_mean(code, [*rules.BY_CODE, *rules.BY_NAME])
+            hint = rules.base.did_you_mean(code, [*rules.BY_CODE, *rules.BY_NAME],
+                                           "`northstar rules` lists every code and name")
             raise click.UsageError(f"no rule {code!r}; {hint}")
         click.echo(ruledocs.text_one(found))
         return

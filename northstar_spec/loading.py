@@ -163,6 +163,9 @@ class _TooComplex(Exception):
         self.node = node
 
 
+_KIND = {list: "a list", type(None): "empty", str: "a text value"}
+
+
 def _decode(raw: bytes, doc_file: str) -> tuple[str | None, list[Diagnostic]]:
     if len(raw) > MAX_FILE_BYTES:
         return None, [_too_large(len(raw), doc_file)]
@@ -187,23 +190,30 @@ def _too_large(size: int, doc_file: str) -> Diagnostic:
 
 
 def _byte_location(raw: bytes, offset: int, doc_file: str) -> Location:
+    """Line and column (in characters, like every other finding) of a byte offset."""
     before = raw[:offset]
-    line = before.count(b"\n") + 1
-    col = len(before) - (before.rfind(b"\n") + 1) + 1
-    return Location(doc_file, line, col)
+    line_start = before.rfind(b"\n") + 1
+    col = len(before[line_start:].decode("utf-8", "replace")) + 1
+    return Location(doc_file, before.count(b"\n") + 1, col)
 
 
 def _unprintable(text: str, doc_file: str) -> Diagnostic | None:
     """YAML forbids control characters; PyYAML reports them by offset, we by line and column."""
-    match = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    match = yaml.reader.Reader.NON_PRINTABLE.search(text) or _ODD_LINE_BREAK.search(text)
     if match is None:
         return None
     before = text[: match.start()]
     where = Location(doc_file, before.count("\n") + 1, match.start() - (before.rfind("\n") + 1) + 1)
+    kind = "line separator" if _ODD_LINE_BREAK.match(match.group()) else "control character"
     return file_rules.YAML_SYNTAX.diagnostic(
-        where, f"control character U+{ord(match.group()):04X} is not allowed in YAML",
+        where, f"{kind} U+{ord(match.group()):04X} is not allowed in a spec",
         hint="delete the invisible character at this position",
     )
+
+
+#: YAML counts these as line breaks, editors and code review do not: every
+#: line number after one would be off, so they are refused.
+_ODD_LINE_BREAK = re.compile("[\u0085\u2028\u2029]")
 
 
 def parse(text_or_bytes: Union[str, bytes], doc_file: str) -> tuple[Document | None, list[Diagnostic]]:
@@ -225,7 +235,9 @@ def parse(text_or_bytes: Union[str, bytes], doc_file: str) -> tuple[Document | N
         walker = _Walker(loader, doc_file)
         data = walker.walk(node, ())
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # At the end of the file the cause is wherever the unfinished construct began.
+        at_end = exc.problem and "end of stream" in exc.problem and exc.context_mark is not None
+        mark = exc.context_mark if at_end else (exc.problem_mark or exc.context_mark)
         where = Location(doc_file, mark.line + 1, mark.column + 1) if mark else Location(doc_file)
         message = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
         return None, [file_rules.YAML_SYNTAX.diagnostic(where, message)]
@@ -243,7 +255,7 @@ def parse(text_or_bytes: Union[str, bytes], doc_file: str) -> tuple[Document | N
         return None, walker.diagnostics + [
             file_rules.NOT_A_MAPPING.diagnostic(
                 Location(doc_file, node.start_mark.line + 1, node.start_mark.column + 1),
-                f"the document is a {type(data).__name__}, not a mapping",
+                f"the document is {_KIND.get(type(data), 'a single value')}, not a mapping of keys to values",
             )
         ]
     return Document(doc_file, data, walker.value_marks, walker.key_marks), walker.diagnostics

@@ -181,6 +181,8 @@ class Spec:
     counter_metrics: tuple[CounterMetric, ...]
     review: Review
     history: tuple[HistoryEntry, ...]
+    #: The file on disk, when the spec came from one (not from a git revision).
+    path: Optional[Path] = None
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
@@ -258,7 +260,7 @@ def _ritual(data: Optional[dict], path: JsonPath) -> Optional[Ritual]:
     return Ritual(data["cadence"], path, data.get("day"), _date(data.get("last")), data.get("owner"))
 
 
-def build_spec(document: Document) -> Spec:
+def build_spec(document: Document, path: Optional[Path] = None) -> Spec:
     """Build the model of a document that passed the spec schema."""
     data = document.data
     ns_data = data["north_star"]
@@ -296,7 +298,7 @@ def build_spec(document: Document) -> Spec:
     )
     p = data["product"]
     product = Product(p["id"], p["name"], p.get("category"), p.get("value_moment"), p.get("description"))
-    return Spec(document.file, document, product, sources, north_star, inputs, counters, review, history)
+    return Spec(document.file, document, product, sources, north_star, inputs, counters, review, history, path)
 
 
 def build_project(document: Document, root: Path) -> Project:

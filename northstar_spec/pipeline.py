@@ -75,7 +75,8 @@ def load_project(path: Path, cwd: Optional[Path] = None) -> tuple[Project, list[
             problems.append(
                 file_rules.UNKNOWN_RULE.diagnostic(
                     document.locate(("rules", key), key=True), f"no rule has the code or name {key!r}",
-                    hint=rules.base.did_you_mean(key, [*rules.BY_CODE, *rules.BY_NAME]),
+                    hint=rules.base.did_you_mean(key, [*rules.BY_CODE, *rules.BY_NAME],
+                                                 "`northstar rules` lists every code and name"),
                 )
             )
     severities = {}
@@ -107,14 +108,16 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
-def spec_from_document(document: Optional[Document], problems: list[Diagnostic]) -> tuple[Optional[Spec], list[Diagnostic]]:
+def spec_from_document(
+    document: Optional[Document], problems: list[Diagnostic], path: Optional[Path] = None
+) -> tuple[Optional[Spec], list[Diagnostic]]:
     """Schema-check a parsed spec and build its model when it is sound."""
     if document is None:
         return None, problems
     problems = problems + validate(document, SPEC_SCHEMA)
     if has_errors(problems):
         return None, problems
-    return build_spec(document), problems
+    return build_spec(document, path), problems
 
 
 def check(
@@ -147,7 +150,7 @@ def check(
     for file in files:
         if file.resolve() == project_path.resolve():
             continue
-        spec, problems = spec_from_document(*load(file, display_path(file, cwd)))
+        spec, problems = spec_from_document(*load(file, display_path(file, cwd)), path=file)
         diagnostics += problems
         if spec is not None:
             specs.append(spec)

@@ -69,6 +69,15 @@ def _diagnose(error: ValidationError, document: Document) -> Iterator[Diagnostic
     path: JsonPath = tuple(error.absolute_path)
     keyword = error.validator
     where = json_path(path)
+    if "propertyNames" in error.schema_path:
+        # jsonschema reports a bad mapping key at the mapping, with the key as the instance.
+        key_path = path + (error.instance,)
+        yield file_rules.INVALID_VALUE.diagnostic(
+            document.locate(key_path, key=True), f"{error.instance!r} is not a valid name here",
+            hint=_property_hint(error.schema),
+            json_path=json_path(key_path),
+        )
+        return
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
         for key in _extra_keys(error.instance, error.schema):
@@ -76,6 +85,8 @@ def _diagnose(error: ValidationError, document: Document) -> Iterator[Diagnostic
             hint = f"did you mean {guess[0]!r}?" if guess else (
                 f"allowed keys here: {', '.join(allowed)}" if allowed else None
             )
+            if key == "<<":
+                hint = "YAML merge keys are not supported; write the keys out"
             yield file_rules.UNKNOWN_KEY.diagnostic(
                 document.locate(path + (key,), key=True), f"unknown key {key!r}",
                 hint=hint, json_path=json_path(path + (key,)),
@@ -84,7 +95,8 @@ def _diagnose(error: ValidationError, document: Document) -> Iterator[Diagnostic
     if keyword == "required":
         missing = [name for name in error.validator_value if name not in error.instance]
         for name in missing:
-            description = _property_description(error.schema, name)
+            description = _property_description(error.schema, name) or _first_sentence(
+                error.schema.get("description", ""))
             yield file_rules.MISSING_KEY.diagnostic(
                 document.locate(path, key=True), f"missing required key {name!r}" + _parent(path),
                 hint=description or None, json_path=where,
@@ -103,21 +115,20 @@ def _diagnose(error: ValidationError, document: Document) -> Iterator[Diagnostic
         message = f"{_name(path)} needs exactly one of: " + "; ".join(titles) if titles else error.message
         yield file_rules.INVALID_SHAPE.diagnostic(document.locate(path, key=True), message, json_path=where)
         return
-    if keyword == "propertyNames":
-        bad = _bad_property_names(error)
-        for key in bad:
-            yield file_rules.INVALID_VALUE.diagnostic(
-                document.locate(path + (key,), key=True), f"{key!r} is not a valid name here",
-                hint=_property_hint(error.schema.get("propertyNames", {})), json_path=json_path(path + (key,)),
-            )
-        return
     if keyword in ("enum", "const"):
         choices = error.validator_value if keyword == "enum" else [error.validator_value]
-        guess = difflib.get_close_matches(str(error.instance), [str(c) for c in choices], n=1, cutoff=0.5)
-        hint = f"did you mean {guess[0]!r}?" if guess else "allowed: " + ", ".join(map(str, choices))
+        guess = difflib.get_close_matches(str(error.instance), [str(c) for c in choices], n=1, cutoff=0.75)
+        hint = f"did you mean {guess[0]!r}?" if guess else _property_hint(error.schema)
         yield file_rules.INVALID_VALUE.diagnostic(
-            document.locate(path), f"{_name(path)} is {error.instance!r}; allowed: {', '.join(map(str, choices))}",
+            document.locate(path),
+            f"{_name(path)} is {_yaml(error.instance)}; allowed: {', '.join(map(_yaml, choices))}",
             hint=hint, json_path=where,
+        )
+        return
+    if keyword in ("minLength", "minProperties", "minItems"):
+        yield file_rules.INVALID_VALUE.diagnostic(
+            document.locate(path), f"{_name(path)} must not be empty",
+            hint=_property_hint(error.schema), json_path=where,
         )
         return
     if keyword == "pattern":
@@ -139,12 +150,6 @@ def _extra_keys(instance: dict, schema: dict) -> list[str]:
     props = schema.get("properties", {})
     patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
     return [k for k in instance if k not in props and not any(p.search(str(k)) for p in patterns)]
-
-
-def _bad_property_names(error: ValidationError) -> list[Any]:
-    names_schema = error.schema.get("propertyNames", {})
-    checker = Draft202012Validator(names_schema)
-    return [k for k in error.instance if not checker.is_valid(k)]
 
 
 def _property_description(schema: dict, name: str) -> str:
@@ -178,6 +183,15 @@ def _article(word: str) -> str:
     names = {"object": "a mapping", "array": "a list", "string": "text", "number": "a number",
              "integer": "a whole number", "boolean": "true or false", "null": "empty"}
     return names.get(word, word)
+
+
+def _yaml(value: Any) -> str:
+    """A value as it is written in YAML, not as Python prints it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _describe(value: Any) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import FIXTURES, ROOT, TODAY, run_cli
 
-COMMANDS = ["validate", "tree", "rules", "init"]
+COMMANDS = ["validate", "tree", "rules", "init", "compile"]
 
 
 def test_example_specs_are_valid():
@@ -194,7 +194,9 @@ def test_readme_documents_every_command_option_and_spec_key():
     from northstar_spec.schema import SPEC_SCHEMA, load_schema
 
     readme = (ROOT / "README.md").read_text()
-    for name, command in cli.commands.items():
+    context = click.Context(cli)
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
         assert f"`northstar {name}" in readme, name
         for param in command.params:
             if isinstance(param, click.Option) and param.opts[0] != "--help":

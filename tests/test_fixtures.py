@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -30,19 +31,23 @@ CARET = re.compile(r"^\s*#(\s*)\^\s+(NS\d{3})\s*$")
 HEADER = re.compile(r"^#\s*expect:\s*(NS\d{3})\s+(\d+):(\d+)\s*$")
 
 
-def expectations(path: Path) -> set[tuple[str, str, int, int]]:
-    """(file, code, line, col) announced in the fixture file's comments."""
-    lines = path.read_bytes().decode("latin-1").splitlines()
-    found = set()
+def expectations(path: Path) -> Counter:
+    """(file, code, line, col) announced in the fixture file's comments, with repeats.
+
+    Lines are split on newlines only (as editors and northstar count them);
+    caret lines are ASCII, so a caret's column is a character column.
+    """
+    lines = path.read_bytes().decode("utf-8", "surrogateescape").split("\n")
+    found: Counter = Counter()
     target = None
     for number, line in enumerate(lines, start=1):
         header = HEADER.match(line)
         caret = CARET.match(line)
         if header:
-            found.add((path.name, header[1], int(header[2]), int(header[3])))
+            found[(path.name, header[1], int(header[2]), int(header[3]))] += 1
         elif caret:
             col = line.index("^") + 1
-            found.add((path.name, caret[2], target, col))
+            found[(path.name, caret[2], target, col)] += 1
         else:
             target = number
     return found
@@ -56,9 +61,9 @@ def valid_fixtures() -> list[Path]:
     return sorted((FIXTURES / "valid").glob("*.yaml"))
 
 
-def announced(fixture: Path) -> set[tuple[str, str, int, int]]:
+def announced(fixture: Path) -> Counter:
     files = sorted(fixture.glob("*.yaml")) if fixture.is_dir() else [fixture]
-    return set().union(*(expectations(f) for f in files))
+    return sum((expectations(f) for f in files), Counter())
 
 
 def validate_json(target: Path):
@@ -73,8 +78,8 @@ def test_invalid_fixture_reports_exactly_what_it_announces(fixture: Path):
     expected = announced(fixture)
     assert expected, f"{fixture.name} announces no finding"
     done, findings = validate_json(fixture)
-    actual = {(Path(f["location"]["file"]).name, f["code"], f["location"]["line"], f["location"]["col"])
-              for f in findings}
+    actual = Counter((Path(f["location"]["file"]).name, f["code"], f["location"]["line"], f["location"]["col"])
+                     for f in findings)
     assert actual == expected, "\n" + done.stdout
     has_error = any(f["severity"] == "error" for f in findings)
     assert done.returncode == (1 if has_error else 0)

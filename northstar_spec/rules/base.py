@@ -66,9 +66,11 @@ def rule(code: str, name: str, default: Severity, hint: str) -> Callable[[Callab
     return wrap
 
 
-def did_you_mean(value: str, choices: list[str]) -> str:
+def did_you_mean(value: str, choices: list[str], otherwise: str = "") -> str:
     """The hint for a name that resolves to nothing: the closest name, or the list."""
     guess = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
     if guess:
         return f"did you mean {guess[0]!r}?"
+    if otherwise:
+        return otherwise
     return "choose one of: " + ", ".join(sorted(choices)) if choices else "none is declared"

@@ -37,7 +37,7 @@ def input_count(ctx: "LintContext") -> Iterator[Finding]:
     for spec in ctx.specs:
         count = len(spec.inputs)
         if not MIN_INPUTS <= count <= MAX_INPUTS:
-            path = ("inputs",) if spec.inputs else ()
+            path = ("inputs",) if "inputs" in spec.document.data else ()
             yield Finding(spec.document, path, f"{count} input metric{'s' * (count != 1)}; the method asks for 3 to 5",
                           key=True)
 

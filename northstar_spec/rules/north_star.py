@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 E, W = Severity.ERROR, Severity.WARNING
 
 MAX_DEFINITION_CHARS = 200
-_SENTENCE_BREAK = re.compile(r"[.!?]+\s+(?=\S)")
+#: A sentence ends at . ! or ? followed by a capital or a digit ("Acme Inc. who" is one sentence).
+_SENTENCE_BREAK = re.compile(r"[.!?]+\s+(?=[A-Z0-9\"'])")
 _ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|approx|incl)\.", re.IGNORECASE)
 _CUMULATIVE = re.compile(
     r"\b(cumulative|all[- ]time|lifetime|to[- ]date|since (launch|signup|inception)|ever|total (number of )?"
@@ -25,7 +26,7 @@ _CUMULATIVE = re.compile(
 _REVENUE = re.compile(
     r"\b(revenue|mrr|arr|income|profit|sales|gmv|arpu|ltv|bookings value|dollars?|euros?)\b", re.IGNORECASE
 )
-_MONEY_COLUMN = re.compile(r"(revenue|amount|price|gmv|mrr|arr|cents|dollars|euros)", re.IGNORECASE)
+_MONEY_COLUMN = re.compile(r"(^|_)(revenue|amount|price|gmv|mrr|arr|cents|dollars|euros)(_|$)", re.IGNORECASE)
 _VANITY = re.compile(
     r"\b(sign[- ]?ups?|registrations?|registered|downloads?|installs?|page ?views?|pageviews|visits?|visitors|"
     r"impressions|followers|app opens|logins?|logged in)\b",

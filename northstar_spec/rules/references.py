@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..diagnostics import Severity
 from .base import Finding, did_you_mean, rule
+from .review import RITUAL_LABEL
 
 if TYPE_CHECKING:
     from ..lint import LintContext
@@ -57,7 +58,7 @@ def owner_exists(ctx: "LintContext") -> Iterator[Finding]:
     teams = sorted(ctx.project.teams)
     for spec in ctx.specs:
         owned = [(m.path, m.owner, f"metric {m.id!r}") for m in spec.metrics]
-        owned += [(r.path, r.owner, f"the {name} review") for name, r in spec.review.rituals() if r]
+        owned += [(r.path, r.owner, f"the {RITUAL_LABEL[name]} review") for name, r in spec.review.rituals() if r]
         for path, owner, what in owned:
             if owner and owner not in ctx.project.teams:
                 yield Finding(spec.document, path + ("owner",),

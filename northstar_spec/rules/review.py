@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from ..lint import LintContext
 
 E, W = Severity.ERROR, Severity.WARNING
+RITUAL_LABEL = {"inputs": "input", "north_star": "North Star", "revalidation": "revalidation"}
 REVALIDATION_CADENCES = ("quarterly", "semiannually", "annually")
-_SHORT = {"inputs": "input", "north_star": "North Star", "revalidation": "revalidation"}
 _WHAT = {
     "inputs": "input review (usually weekly, by the squads)",
     "north_star": "North Star review (weekly or monthly, by leadership)",
@@ -72,7 +72,7 @@ def review_overdue(ctx: "LintContext") -> Iterator[Finding]:
             if due is not None and due < ctx.today:
                 days = (ctx.today - due).days
                 yield Finding(spec.document, ritual.path + ("last",),
-                              f"the {_SHORT[name]} review was due {due.isoformat()} "
+                              f"the {RITUAL_LABEL[name]} review was due {due.isoformat()} "
                               f"({days} day{'s' * (days != 1)} ago)")
 
 
