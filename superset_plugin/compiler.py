@@ -231,9 +231,11 @@ class _Compiler:
                 tiles.append((chart, self.chart(spec, product, chart, dataset)))
             self._rows(layout, tiles, per_row=3)
 
-        bottom = [layout.markdown("tree", markdown.metric_tree(spec), 6 if spec.history else 12, 50)]
-        if spec.history:
-            bottom.append(layout.markdown("history", markdown.history(spec), 6, 50))
+        tree, history = markdown.metric_tree(spec), markdown.history(spec) if spec.history else ""
+        height = _markdown_height(tree, history)
+        bottom = [layout.markdown("tree", tree, 6 if history else 12, height)]
+        if history:
+            bottom.append(layout.markdown("history", history, 6, height))
         layout.row(bottom)
         self.dashboard(product, f"North Star: {spec.product.name}", layout, spec_url(self.project, spec),
                        description=spec.product.description)
@@ -293,6 +295,12 @@ class _Compiler:
         if url:
             data["external_url"] = url
         self.bundle.files[naming.dashboard_file(product_id)] = data
+
+
+def _markdown_height(*texts: str) -> int:
+    """Grid units (8 px) for markdown tiles side by side: tall enough for the longest."""
+    lines = max(len(t.splitlines()) for t in texts)
+    return max(20, 8 + 3 * lines)
 
 
 def _time_filter(product_id: str) -> dict:

@@ -24,7 +24,7 @@ def text(value: Optional[str]) -> str:
     """Spec text made inert for Superset's markdown renderer."""
     if not value:
         return ""
-    escaped = html.escape(" ".join(value.split()), quote=True)
+    escaped = html.escape(" ".join(value.split()), quote=False)
     return _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
 
 

@@ -1,0 +1,78 @@
+"""What Superset users see: every generated dashboard, opened in headless
+Chromium, with every chart drawn and none failed; and spec text that tries to
+run script on a dashboard, which must not."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from browser import browser_page, failures, login, screenshot, wait_for_dashboard
+from helpers import ROOT, TODAY
+from northstar_spec.pipeline import check
+from superset_plugin import naming
+from superset_plugin.client import SupersetClient
+from superset_plugin.compiler import compile_bundle
+from warehouses import sqlite_warehouse
+
+pytestmark = pytest.mark.superset
+README_IMAGES = ROOT / "docs" / "images"
+
+
+def _chart_count(dashboard: dict) -> int:
+    return sum(1 for n in dashboard["position"].values() if isinstance(n, dict) and n.get("type") == "CHART")
+
+
+def test_every_dashboard_renders_every_chart(superset, tmp_path):
+    result = check([ROOT / "specs"], project_file=ROOT / "northstar.yaml")
+    bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(tmp_path)})
+    SupersetClient(superset.url, username=superset.username, password=superset.password).import_assets(
+        bundle.to_zip(), bundle.passwords)
+    dashboards = {d["slug"]: d for p, d in bundle.files.items() if p.startswith("dashboards/")}
+    assert len(dashboards) == 5
+    with browser_page() as page:
+        login(page, superset.url, superset.username, superset.password)
+        for slug, dashboard in sorted(dashboards.items()):
+            wait_for_dashboard(page, superset.url, slug, _chart_count(dashboard))
+            assert failures(page) == [], slug
+            assert page.locator("text=Value moment").count() == (0 if slug == "northstar-portfolio" else 1)
+            shot = screenshot(page, slug)
+            if os.environ.get("NORTHSTAR_UPDATE_SCREENSHOTS"):
+                README_IMAGES.mkdir(parents=True, exist_ok=True)
+                shutil.copy(shot, README_IMAGES / shot.name)
+
+
+def test_spec_text_does_not_run_in_the_browser(superset, tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (tmp_path / "northstar.yaml").write_text((ROOT / "northstar.yaml").read_text())
+    text = (ROOT / "specs" / "teamspace.yaml").read_text().replace("id: teamspace\n", "id: evil-space\n")
+    for metric_id in ("weekly_active_teams", "new_team_activation", "invites_accepted", "projects_per_active_team",
+                      "collaborating_members", "weekly_churned_teams"):
+        text = text.replace(f"id: {metric_id}\n", f"id: evil_{metric_id}\n").replace(
+            f"guards: {metric_id}\n", f"guards: evil_{metric_id}\n")
+    payload = "<script>window.__pwned='script'</script><img src=x onerror=\"window.__pwned='img'\">"
+    quoted = json.dumps(payload)  # a JSON string is a YAML double-quoted scalar
+    text = text.replace("value_moment: A team completes a project together.", f"value_moment: {quoted}")
+    text = text.replace("name: Invites accepted", f"name: {quoted}")
+    (specs / "evil.yaml").write_text(text)
+    result = check([specs], project_file=tmp_path / "northstar.yaml", today=TODAY)
+    assert not result.failed(), result.diagnostics
+    bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(tmp_path)})
+    SupersetClient(superset.url, username=superset.username, password=superset.password).import_assets(
+        bundle.to_zip(), bundle.passwords)
+    dialogs = []
+    with browser_page() as page:
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        login(page, superset.url, superset.username, superset.password)
+        dashboard = bundle.files["dashboards/evil-space.yaml"]
+        wait_for_dashboard(page, superset.url, naming.dashboard_slug("evil-space"), _chart_count(dashboard))
+        screenshot(page, "xss-attempt")
+        assert page.evaluate("window.__pwned") is None
+        assert dialogs == []
+        assert page.locator("img[src='x']").count() == 0
+        # The text is shown as text, tags and all.
+        assert page.get_by_text("<script>window.__pwned='script'</script>", exact=False).count() >= 1
