@@ -92,7 +92,7 @@ class NotFound(SupersetError):
 
 
 class ImportFailed(SupersetError):
-    """The assets import endpoint rejected a bundle; nothing was imported."""
+    """The assets import endpoint rejected a bundle (rolled back, except databases: see the message)."""
 
 
 class ServerError(SupersetError):
@@ -243,7 +243,7 @@ class SupersetClient:
                 f"Superset at {self.url} refused the login of user {self.username!r}"
                 f" ({exc.status} {exc.detail}): check the user name and password.",
                 status=exc.status, method="POST", path="/api/v1/security/login", detail=exc.detail) from None
-        self._access_token = _Secret(tokens["access_token"])
+        self._access_token = _Secret(self._field(tokens, "access_token", "POST /api/v1/security/login"))
         self._refresh_token = _Secret(tokens["refresh_token"]) if tokens.get("refresh_token") else None
 
     def _reauthenticate(self) -> None:
@@ -252,7 +252,7 @@ class SupersetClient:
             try:
                 answer = self._request("POST", "/api/v1/security/refresh", authenticated=False, retry=True,
                                        bearer=self._refresh_token.value)
-                self._access_token = _Secret(answer["access_token"])
+                self._access_token = _Secret(self._field(answer, "access_token", "POST /api/v1/security/refresh"))
                 log.info("refreshed the Superset access token")
                 return
             except SupersetError as exc:
@@ -265,8 +265,14 @@ class SupersetClient:
     def _ensure_csrf_token(self) -> str:
         if self._csrf_token is None:
             answer = self._request("GET", "/api/v1/security/csrf_token/")
-            self._csrf_token = _Secret(answer["result"])
+            self._csrf_token = _Secret(self._field(answer, "result", "GET /api/v1/security/csrf_token/"))
         return self._csrf_token.value
+
+    def _field(self, answer: Any, key: str, call: str) -> str:
+        if not isinstance(answer, dict) or not isinstance(answer.get(key), str):
+            raise SupersetError(f"{call} on {self.url} answered without {key!r}: the server does not behave like"
+                                " Superset 6.1 with database authentication (AUTH_DB).")
+        return answer[key]
 
     # --- generic calls -----------------------------------------------------
 
@@ -299,7 +305,7 @@ class SupersetClient:
 
         `passwords` maps a database file inside the zip, without the root
         folder (`databases/warehouse.yaml`), to its password. The endpoint
-        always overwrites and is all-or-nothing, so resending it is safe.
+        always overwrites and matches objects by UUID, so resending it is safe.
         `sparse=True` lets the bundle reference objects already in Superset.
         """
         fields = {"overwrite": "true"}
@@ -370,13 +376,14 @@ class SupersetClient:
             headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
             if content_type:
                 headers["Content-Type"] = content_type
-            token = bearer or (self._access_token.value if authenticated and self._access_token else None)
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
             if authenticated and method in _UNSAFE_METHODS:
+                # First: fetching it may renew the access token read below.
                 headers["X-CSRFToken"] = self._ensure_csrf_token()
                 # Flask-WTF's strict check needs a same-origin Referer over HTTPS.
                 headers["Referer"] = self.url + "/"
+            token = bearer or (self._access_token.value if authenticated and self._access_token else None)
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
             status, raw, response_headers = self._send(method, url, path, body, headers, idempotent)
             payload = _parse(raw)
             if status < 300:
@@ -562,10 +569,14 @@ def _describe(reason: Any) -> str:
 
 def _import_failure_message(exc: SupersetError) -> str:
     said = f"{exc.status} {exc.detail}".strip()
+    # Observed on 6.1: the import rolls back, but FAB commits the session when
+    # it creates a database's new access permission, so a database new to this
+    # Superset (or one renamed) stays behind. Re-importing with the same UUID fixes it up.
+    aftermath = (" Datasets, charts and dashboards were rolled back; a database in the bundle may already have"
+                 " been created or updated, and the next successful import updates it.")
     if exc.status and exc.status >= 500:
         return (f"Superset could not import the bundle ({said}). Superset 6.1 answers every bundle error this"
                 " way and writes the real cause only to its server log: run `northstar validate` on the specs,"
-                " then look for the traceback in the Superset log. The import is all-or-nothing, so nothing"
-                " was changed.")
+                " then look for the traceback in the Superset log." + aftermath)
     return (f"Superset rejected the bundle ({said}): run `northstar validate` on the specs and check the"
-            " bundle layout. The import is all-or-nothing, so nothing was changed.")
+            " bundle layout." + aftermath)
