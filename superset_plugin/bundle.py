@@ -51,6 +51,8 @@ class Bundle:
     files: dict[str, dict] = field(default_factory=dict)  # path inside the root folder -> YAML data
     #: Database passwords by bundle path, for the import request only; never written.
     passwords: dict[str, str] = field(default_factory=dict, repr=False)
+    #: The spec teams that own each chart and dashboard (by UUID), for deploy to set owners.
+    teams: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.files.setdefault("metadata.yaml", {"version": "1.0.0", "type": "assets", "timestamp": TIMESTAMP})

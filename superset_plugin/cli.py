@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from northstar_spec.cli import EXIT_FINDINGS, project_option, validated
-from northstar_spec.diagnostics import REPORTERS
+from northstar_spec.cli import EXIT_FINDINGS, EXIT_USAGE, project_option, validated
 
+from . import naming
 from .bundle import OutputError
+from .client import ImportFailed, SupersetClient, SupersetError
 from .compiler import CompileError, compile_bundle
+from .deploy import DeployRefused, deploy
+from .live import asset_name, differences, fetch, kind_of
 
 
 @click.command("compile")
@@ -41,3 +46,131 @@ def compile_command(paths, output, project_file) -> None:
                f"{kinds.count('dashboards')} dashboards, {kinds.count('charts')} charts, "
                f"{kinds.count('datasets')} datasets, {kinds.count('databases')} databases")
     click.echo(f"wrote {len(written) - 1} files to {output / 'northstar_bundle'} and {written[-1]}")
+
+
+# --- deploy and drift --------------------------------------------------------------------------------------
+
+
+def _connection_options(command):
+    command = click.option("--url", envvar="SUPERSET_URL",
+                           help="Superset base URL (env SUPERSET_URL; default: superset.url of northstar.yaml).")(command)
+    command = click.option("--username", envvar="SUPERSET_USERNAME",
+                           help="Superset user (env SUPERSET_USERNAME). The password is read from "
+                                "SUPERSET_PASSWORD only; SUPERSET_ACCESS_TOKEN may replace both.")(command)
+    return command
+
+
+def _client(url, username, project) -> SupersetClient:
+    url = url or project.superset_url
+    if not url:
+        raise click.UsageError("no Superset URL: pass --url, set SUPERSET_URL, or set superset.url in northstar.yaml")
+    token = os.environ.get("SUPERSET_ACCESS_TOKEN")
+    password = os.environ.get("SUPERSET_PASSWORD")
+    if not token and not (username and password):
+        raise click.UsageError("no Superset credentials: set SUPERSET_USERNAME and SUPERSET_PASSWORD "
+                               "(or SUPERSET_ACCESS_TOKEN)")
+    try:
+        return SupersetClient(url, username=username, password=password, access_token=token)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _compiled(paths, project_file):
+    result = validated(paths, project_file)
+    try:
+        return result, compile_bundle(result.specs, result.project)
+    except CompileError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _fail(exc: SupersetError) -> None:
+    """Superset faults: environment problems exit 2, a refused or failed import exits 1."""
+    click.echo(f"northstar: {exc}", err=True)
+    sys.exit(EXIT_FINDINGS if isinstance(exc, ImportFailed) else EXIT_USAGE)
+
+
+@click.command("deploy")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_connection_options
+@project_option
+@click.option("--dry-run", is_flag=True, help="Print the plan (create, update, unchanged, delete); send nothing.")
+@click.option("--prune", is_flag=True, help="Delete assets northstar manages whose spec or metric is gone.")
+@click.option("--force", is_flag=True, help="Import every asset, changed or not (e.g. after a password change).")
+def deploy_command(paths, url, username, project_file, dry_run, prune, force) -> None:
+    """Compile specs and deploy them to Superset.
+
+    Sends only what changed, in one all-or-nothing import; refuses, naming
+    them, to touch dashboards, datasets or databases that northstar does not
+    manage. Tags what it manages (northstar:managed, northstar:spec:<id>) and
+    sets owners from the spec's teams. Safe to run on every merge.
+    """
+    result, bundle = _compiled(paths, project_file)
+    client = _client(url, username, result.project)
+    say = lambda message: click.echo(f"· {message}", err=True)  # noqa: E731
+    try:
+        outcome = deploy(client, bundle, result.specs, result.project, dry_run=dry_run, prune=prune, force=force,
+                         progress=say)
+    except DeployRefused as exc:
+        click.echo(f"northstar: deploy refused: {exc}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    except SupersetError as exc:
+        _fail(exc)
+    if dry_run:
+        for step in outcome.plan.steps:
+            why = f": {'; '.join(step.why)}" if step.why and step.action != "unchanged" else ""
+            click.echo(f"{step.action:<9} {step.kind[:-1]:<9} {step.name!r}{why}")
+        click.echo(f"plan: {outcome.plan.summary()} (dry run: nothing was sent)")
+        return
+    for note in outcome.notes:
+        click.echo(f"note: {note}", err=True)
+    plan = outcome.plan
+    click.echo(f"deployed to {client.url}: {plan.count('create')} created, {plan.count('update')} updated, "
+               f"{plan.count('unchanged')} unchanged, {outcome.pruned} deleted"
+               + ("" if outcome.imported else " (no import needed)"))
+    for spec in sorted(result.specs, key=lambda s: s.product.id):
+        click.echo(f"  {spec.product.name}: {client.url}/superset/dashboard/{naming.dashboard_slug(spec.product.id)}/")
+    click.echo(f"  portfolio: {client.url}/superset/dashboard/{naming.dashboard_slug(naming.PORTFOLIO_ID)}/")
+
+
+@click.command("drift")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_connection_options
+@project_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def drift_command(paths, url, username, project_file, fmt) -> None:
+    """Report what was edited in Superset since the specs were deployed.
+
+    Compares each asset the specs compile to with the live one, field by
+    field; exit 1 when anything differs or is missing.
+    """
+    result, bundle = _compiled(paths, project_file)
+    client = _client(url, username, result.project)
+    try:
+        state = fetch(client, bundle)
+    except SupersetError as exc:
+        _fail(exc)
+    found = []
+    for path, data in sorted(bundle.files.items()):
+        kind = kind_of(path)
+        if kind is None:
+            continue
+        live = state.assets.get(data["uuid"])
+        if live is None:
+            found.append({"kind": kind[:-1], "name": asset_name(data), "uuid": data["uuid"], "field": None,
+                          "compiled": None, "live": "missing"})
+            continue
+        for difference in differences(data, live):
+            found.append({"kind": kind[:-1], "name": asset_name(data), "uuid": data["uuid"],
+                          "field": difference.field, "compiled": difference.compiled, "live": difference.live})
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2, default=str))
+    else:
+        for item in found:
+            if item["field"] is None:
+                click.echo(f"{item['kind']} {item['name']!r}: missing in Superset")
+            else:
+                click.echo(f"{item['kind']} {item['name']!r}: {item['field']}: "
+                           f"spec says {item['compiled']!r}, Superset has {item['live']!r}")
+        assets = len({i["uuid"] for i in found})
+        click.echo(f"{assets} asset{'s' * (assets != 1)} drifted" if found else "no drift")
+    sys.exit(EXIT_FINDINGS if found else 0)

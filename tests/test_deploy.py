@@ -1,0 +1,262 @@
+"""`northstar deploy`, `drift` and `--prune` against a real Superset 6.1: the
+boring, repeatable deploy CI runs on every merge."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import urllib.request
+import threading
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, run_cli
+from northstar_spec.pipeline import check
+from superset_plugin.client import ImportFailed, SupersetClient
+from superset_plugin.compiler import compile_bundle
+from superset_plugin.deploy import DeployRefused, deploy
+from superset_server import running_superset
+from warehouses import demo_warehouse, postgres_uri
+
+pytestmark = pytest.mark.superset
+DB_PASSWORD = "db-pa55-never-shown"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_superset(root=tmp_path_factory.mktemp("deploy-superset")) as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def warehouse_uri() -> str:
+    uri = demo_warehouse(postgres_uri("northstar_test_deploy"))
+    return uri.replace("postgres@", f"postgres:{DB_PASSWORD}@")  # trust auth ignores it; northstar must hide it
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """A spec repository of our own, so a test can change or delete specs."""
+    shutil.copy(ROOT / "northstar.yaml", tmp_path / "northstar.yaml")
+    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    return tmp_path
+
+
+def client_for(server) -> SupersetClient:
+    return SupersetClient(server.url, username=server.username, password=server.password)
+
+
+def run_deploy(server, repo: Path, uri: str, *args: str, password: str | None = None):
+    env = {**os.environ, "NORTHSTAR_WAREHOUSE_URI": uri, "SUPERSET_URL": server.url,
+           "SUPERSET_USERNAME": server.username, "SUPERSET_PASSWORD": password or server.password}
+    return run_cli(*args, cwd=repo, env=env)
+
+
+def inventory(client: SupersetClient) -> dict[str, dict[str, str]]:
+    """uuid -> changed_on of every chart, dashboard and dataset."""
+    out = {}
+    for kind in ("chart", "dashboard", "dataset"):
+        rows = client.list_all(kind, {"columns": ["uuid", "changed_on_utc"]})
+        out[kind] = {r["uuid"]: r["changed_on_utc"] for r in rows}
+    return out
+
+
+def library_deploy(server, repo: Path, uri: str, **kwargs):
+    result = check([], project_file=repo / "northstar.yaml")
+    bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": uri})
+    return deploy(client_for(server), bundle, result.specs, result.project, **kwargs)
+
+
+def test_deploy_lifecycle(server, repo, warehouse_uri):
+    # First deploy creates everything.
+    first = run_deploy(server, repo, warehouse_uri, "deploy")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"deployed to {server.url}: 45 created, 0 updated, 0 unchanged, 0 deleted")
+    client = client_for(server)
+    before = inventory(client)
+    assert (len(before["chart"]), len(before["dashboard"]), len(before["dataset"])) == (35, 5, 4)
+    tagged = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:managed"})["result"]
+    assert len(tagged) == 40
+    spec_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:spec:teamspace"})["result"]
+    assert len(spec_tag) == 8  # 7 charts and the dashboard
+
+    # Ten redeploys of unchanged specs send no import and change nothing.
+    for _ in range(10):
+        again = run_deploy(server, repo, warehouse_uri, "deploy")
+        assert again.returncode == 0, again.stderr
+        assert "0 created, 0 updated, 45 unchanged, 0 deleted (no import needed)" in again.stdout
+    assert inventory(client) == before
+
+    # A dry run of a changed display name plans exactly the assets that show it.
+    spec = repo / "specs" / "teamspace.yaml"
+    spec.write_text(spec.read_text().replace("name: Invites accepted", "name: Invitations accepted"))
+    plan = run_deploy(server, repo, warehouse_uri, "deploy", "--dry-run")
+    assert plan.returncode == 0
+    updates = sorted(re.match(r"update\s+\w+\s+'(.*)'", line)[1] for line in plan.stdout.splitlines()
+                     if line.startswith("update"))
+    assert updates == ["Breadth: Invitations accepted (growth)", "North Star: Teamspace", "collab_events"]
+    assert "plan: 0 create, 3 update, 42 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
+    assert inventory(client) == before
+
+    # Deploying it updates only those three.
+    changed = run_deploy(server, repo, warehouse_uri, "deploy")
+    assert changed.returncode == 0 and "0 created, 3 updated, 42 unchanged" in changed.stdout
+    after = inventory(client)
+    moved = {uuid for kind in after for uuid in after[kind] if after[kind][uuid] != before[kind][uuid]}
+    assert len(moved) == 3
+
+
+def test_drift_reports_edits_made_in_superset(server, repo, warehouse_uri):
+    assert run_deploy(server, repo, warehouse_uri, "deploy").returncode == 0
+    clean = run_deploy(server, repo, warehouse_uri, "drift")
+    assert clean.returncode == 0 and clean.stdout.strip() == "no drift"
+    client = client_for(server)
+    chart = next(r for r in client.list_all("chart", {"columns": ["id", "slice_name", "params", "uuid"]})
+                 if r["slice_name"] == "★ North Star: Weekly active teams")
+    params = json.loads(chart["params"])
+    params["time_grain_sqla"] = "P1D"
+    client.put(f"/api/v1/chart/{chart['id']}", json={"slice_name": "Renamed by hand", "params": json.dumps(params)})
+    drift = run_deploy(server, repo, warehouse_uri, "drift")
+    assert drift.returncode == 1
+    assert "slice_name: spec says '★ North Star: Weekly active teams', Superset has 'Renamed by hand'" in drift.stdout
+    assert "params.time_grain_sqla: spec says 'P1W', Superset has 'P1D'" in drift.stdout
+    assert drift.stdout.strip().endswith("1 asset drifted")
+    # The next deploy restores what the spec says.
+    restore = run_deploy(server, repo, warehouse_uri, "deploy")
+    assert restore.returncode == 0 and "1 updated" in restore.stdout
+    assert run_deploy(server, repo, warehouse_uri, "drift").returncode == 0
+
+
+def test_prune_deletes_only_managed_assets_whose_spec_is_gone(server, repo, warehouse_uri):
+    assert run_deploy(server, repo, warehouse_uri, "deploy").returncode == 0
+    client = client_for(server)
+    dataset = next(d for d in client.list_all("dataset", {"columns": ["id", "table_name"]})
+                   if d["table_name"] == "collab_events")
+    hand_chart = client.post("/api/v1/chart/", json={
+        "slice_name": "Hand-made", "viz_type": "big_number_total", "datasource_id": dataset["id"],
+        "datasource_type": "table", "params": json.dumps({"metric": "weekly_active_teams"})})["id"]
+    hand_dashboard = client.post("/api/v1/dashboard/", json={"dashboard_title": "Hand-made board"})["id"]
+
+    (repo / "specs" / "tunewave.yaml").unlink()
+    pruned = run_deploy(server, repo, warehouse_uri, "deploy", "--prune")
+    assert pruned.returncode == 0, pruned.stderr
+    titles = {d["dashboard_title"] for d in client.list_all("dashboard", {"columns": ["dashboard_title"]})}
+    assert "North Star: Tunewave" not in titles and "Hand-made board" in titles
+    charts = {c["id"]: c["slice_name"] for c in client.list_all("chart", {"columns": ["id", "slice_name"]})}
+    assert hand_chart in charts and not any("Tunewave" in n or "listen" in n.lower() for n in charts.values())
+    assert "listening_events" not in {d["table_name"] for d in client.list_all("dataset", {"columns": ["table_name"]})}
+    assert hand_dashboard in {d["id"] for d in client.list_all("dashboard", {"columns": ["id"]})}
+    assert "deleted" in pruned.stdout and " 0 deleted" not in pruned.stdout
+
+
+def test_slug_clash_is_refused(server, repo, warehouse_uri):
+    client = client_for(server)
+    client.post("/api/v1/dashboard/", json={"dashboard_title": "Somebody's board", "slug": "northstar-clashy"})
+    spec = (repo / "specs" / "staybnb.yaml").read_text().replace("id: staybnb\n", "id: clashy\n")
+    for metric in ("nights_booked", "active_listings", "search_to_booking_rate", "repeat_guest_bookings",
+                   "new_hosts_activated", "cancellation_rate", "guest_complaints"):
+        spec = spec.replace(f"id: {metric}\n", f"id: c_{metric}\n").replace(f"guards: {metric}\n", f"guards: c_{metric}\n")
+    (repo / "specs" / "clashy.yaml").write_text(spec)
+    before = inventory(client)
+    refused = run_deploy(server, repo, warehouse_uri, "deploy")
+    assert refused.returncode == 1
+    assert "deploy refused" in refused.stderr and "Somebody's board" in refused.stderr
+    assert "'northstar-clashy'" in refused.stderr
+    assert inventory(client) == before
+
+
+def test_concurrent_deploys_leave_no_duplicates(server, repo, warehouse_uri):
+    errors = []
+
+    def one():
+        try:
+            library_deploy(server, repo, warehouse_uri, force=True)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    client = client_for(server)
+    for kind in ("chart", "dashboard", "dataset"):
+        uuids = [r["uuid"] for r in client.list_all(kind, {"columns": ["uuid"]})]
+        assert len(uuids) == len(set(uuids))
+    tags = [t["name"] for t in client.list_all("tag", {"columns": ["name"]})]
+    assert tags.count("northstar:managed") == 1
+
+
+def test_a_failed_import_changes_nothing(server, repo, warehouse_uri):
+    library_deploy(server, repo, warehouse_uri)
+    result = check([], project_file=repo / "northstar.yaml")
+    bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": warehouse_uri})
+    broken = next(p for p in bundle.files if p.startswith("charts/teamspace__input_invites"))
+    bundle.files[broken]["slice_name"] = "Should never appear"
+    other = next(p for p in bundle.files if p.startswith("charts/teamspace__counter"))
+    bundle.files[other]["slice_name"] = "Neither should this"
+    bundle.files[other]["dataset_uuid"] = "00000000-0000-0000-0000-000000000000"
+    client = client_for(server)
+    before = inventory(client)
+    with pytest.raises(DeployRefused, match="its dataset is not in the bundle"):
+        deploy(client, bundle, result.specs, result.project)
+    with pytest.raises(ImportFailed) as failure:  # past our preflight, Superset itself refuses it whole
+        client.import_assets(bundle.to_zip(), bundle.passwords)
+    assert DB_PASSWORD not in str(failure.value)
+    assert inventory(client) == before
+    names = {c["slice_name"] for c in client.list_all("chart", {"columns": ["slice_name"]})}
+    assert "Should never appear" not in names and "Neither should this" not in names
+
+
+def test_faults_give_clear_errors_and_exit_codes(server, repo, warehouse_uri, tmp_path):
+    wrong = run_deploy(server, repo, warehouse_uri, "deploy", password="not-the-password")
+    assert wrong.returncode == 2
+    assert "not-the-password" not in wrong.stdout + wrong.stderr
+    assert "Traceback" not in wrong.stderr and "password" in wrong.stderr.lower()
+
+    with running_superset(root=tmp_path / "doomed") as doomed:
+        doomed.stop()
+        down = run_deploy(doomed, repo, warehouse_uri, "deploy")
+    assert down.returncode == 2 and "Traceback" not in down.stderr
+    assert doomed.url.split("//")[1] in down.stderr
+
+    missing = run_cli("deploy", cwd=repo, env={k: v for k, v in os.environ.items()
+                                              if not k.startswith(("SUPERSET_", "NORTHSTAR_"))})
+    assert missing.returncode == 2 and "NORTHSTAR_WAREHOUSE_URI" in missing.stderr
+
+
+def _access_token(server) -> str:
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/security/login", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"username": server.username, "password": server.password, "provider": "db"}).encode())
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)["access_token"]
+
+
+def test_no_secret_reaches_any_output(server, repo, warehouse_uri):
+    token = _access_token(server)
+    outputs = []
+    for args in (("deploy",), ("deploy", "--dry-run"), ("deploy", "--force"), ("drift",), ("drift", "--format", "json"),
+                 ("compile", "-o", str(repo / "out"))):
+        done = run_deploy(server, repo, warehouse_uri, *args)
+        outputs.append(done.stdout + done.stderr)
+    env = {**os.environ, "NORTHSTAR_WAREHOUSE_URI": warehouse_uri, "SUPERSET_URL": server.url,
+           "SUPERSET_ACCESS_TOKEN": token}
+    for args in (("deploy", "--force"), ("drift",)):
+        done = run_cli(*args, cwd=repo, env=env)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout + done.stderr)
+    env["SUPERSET_ACCESS_TOKEN"] = token[:-4] + "AAAA"  # a forged token: rejected, and not echoed
+    forged = run_cli("drift", cwd=repo, env=env)
+    assert forged.returncode == 2
+    outputs.append(forged.stdout + forged.stderr)
+    outputs += [p.read_text() for p in (repo / "out").rglob("*.yaml")]
+    for text in outputs:
+        assert DB_PASSWORD not in text and token[20:60] not in text and env["SUPERSET_ACCESS_TOKEN"][20:60] not in text
+    bundle_zip = (repo / "out" / "northstar_bundle.zip").read_bytes()
+    assert DB_PASSWORD.encode() not in bundle_zip
+
