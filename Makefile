@@ -1,12 +1,25 @@
 # The two commands: `make demo` and `make test`. Both install what they need
-# and are safe to run again.
+# (virtualenvs, Python packages, Debian's chromium for browser tests) and are
+# safe to run again.
 
 PYTHON ?= python3
 CLI_VENV := .venv-cli
 SUPERSET_VENV := .venv-superset
 BUILD := .build
 
-.PHONY: test test-cli test-superset docs clean
+.PHONY: demo demo-stop demo-reset test test-cli test-superset docs clean
+
+## make demo: a local Superset on embedded defaults with every example spec
+## deployed; prints the URL and the login. Run it again: it reuses everything.
+demo: $(SUPERSET_VENV)/.installed
+	$(SUPERSET_VENV)/bin/python -m superset_plugin.demo up
+
+demo-stop:
+	@if [ -x $(SUPERSET_VENV)/bin/python ]; then $(SUPERSET_VENV)/bin/python -m superset_plugin.demo stop; fi
+
+## make demo-reset: stop the demo and wipe its state (.demo/).
+demo-reset: demo-stop
+	rm -rf .demo
 
 ## make test: the whole suite: the CLI from its wheel without Superset
 ## (SQLAlchemy 2.x), then everything with Superset 6.1 (SQLAlchemy 1.4).

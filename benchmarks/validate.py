@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def generate(folder: Path, count: int) -> None:
+def generate(folder: Path, count: int, tag: str = "") -> None:
     """`count` specs made from the example specs, each with its own product and metric ids."""
     (folder / "specs").mkdir(parents=True)
     (folder / "northstar.yaml").write_text((ROOT / "northstar.yaml").read_text())
@@ -30,11 +30,11 @@ def generate(folder: Path, count: int) -> None:
         base = bases[i % len(bases)]
         text = base.read_text()
         spec = yaml.load(text, Loader=SafeLoader)
-        text = text.replace(f"id: {spec['product']['id']}\n", f"id: {spec['product']['id']}-{i}\n", 1)
+        text = text.replace(f"id: {spec['product']['id']}\n", f"id: {spec['product']['id']}-{tag}{i}\n", 1)
         metric_ids = [spec["north_star"]["id"]] + [m["id"] for m in spec["inputs"] + spec["counter_metrics"]]
         for metric_id in sorted(metric_ids, key=len, reverse=True):
-            text = text.replace(f"id: {metric_id}\n", f"id: {metric_id}_{i}\n")
-            text = text.replace(f"guards: {metric_id}\n", f"guards: {metric_id}_{i}\n")
+            text = text.replace(f"id: {metric_id}\n", f"id: {metric_id}_{tag}{i}\n")
+            text = text.replace(f"guards: {metric_id}\n", f"guards: {metric_id}_{tag}{i}\n")
         (folder / "specs" / f"{i:03d}-{base.name}").write_text(text)
 
 

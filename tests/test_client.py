@@ -38,7 +38,8 @@ from superset_plugin.client import (
     encode_multipart,
     rison_dumps,
 )
-from superset_server import SupersetInstance, free_port
+from superset_plugin.local import free_port
+from superset_server import SupersetInstance
 
 def test_the_client_needs_nothing_but_the_standard_library():
     """The CLI installs without extras, and `northstar deploy` must still work."""

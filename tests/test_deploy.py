@@ -27,7 +27,8 @@ DB_PASSWORD = "db-pa55-never-shown"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_superset(root=tmp_path_factory.mktemp("deploy-superset")) as instance:
+    # The security API lets a test create the users whose emails the spec teams list.
+    with running_superset("FAB_ADD_SECURITY_API = True\n", root=tmp_path_factory.mktemp("deploy-superset")) as instance:
         yield instance
 
 
@@ -260,3 +261,40 @@ def test_no_secret_reaches_any_output(server, repo, warehouse_uri):
     bundle_zip = (repo / "out" / "northstar_bundle.zip").read_bytes()
     assert DB_PASSWORD.encode() not in bundle_zip
 
+
+
+def test_owners_come_from_the_spec_teams(server, repo, warehouse_uri):
+    client = client_for(server)
+    roles = client.get("/api/v1/security/roles/", params={"q": {"page_size": 100}})["result"]
+    alpha = next(r["id"] for r in roles if r["name"] == "Alpha")
+    growth = client.post("/api/v1/security/users/", json={
+        "first_name": "Grace", "last_name": "Growth", "username": "grace", "email": "growth@teamspace.example",
+        "password": "grace-Pa55", "active": True, "roles": [alpha]})["id"]
+    assert run_deploy(server, repo, warehouse_uri, "deploy", "--force").returncode == 0
+    charts = {c["slice_name"]: {o["id"] for o in c["owners"]}
+              for c in client.list_all("chart", {"columns": ["slice_name", "owners.id"]})}
+    assert growth in charts["Breadth: Invites accepted (growth)"]
+    assert growth in charts["Guardrail: Weekly churned teams (growth)"]
+    assert growth not in charts["Depth: Projects completed per active team (collaboration-squad)"]
+    dashboards = {d["dashboard_title"]: {o["id"] for o in d["owners"]}
+                  for d in client.list_all("dashboard", {"columns": ["dashboard_title", "owners.id"]})}
+    assert growth in dashboards["North Star: Teamspace"] and growth not in dashboards["North Star: Staybnb"]
+
+
+def test_superset_stopped_mid_deploy_is_a_clear_error(repo, warehouse_uri, tmp_path):
+    from superset_plugin.client import Unreachable
+
+    with running_superset(root=tmp_path / "stopping") as doomed:
+        result = check([], project_file=repo / "northstar.yaml")
+        bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": warehouse_uri})
+
+        def stop_before_import(message: str) -> None:
+            if message.startswith("importing"):
+                doomed.stop()
+
+        client = SupersetClient(doomed.url, username=doomed.username, password=doomed.password, retries=1,
+                                backoff=0.1)
+        with pytest.raises(Unreachable) as stopped:
+            deploy(client, bundle, result.specs, result.project, progress=stop_before_import)
+    message = str(stopped.value)
+    assert doomed.url in message and DB_PASSWORD not in message

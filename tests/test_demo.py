@@ -1,0 +1,71 @@
+"""`make demo` as a newcomer runs it: the demo comes up from nothing, every
+dashboard renders with data in a browser, and a second run reuses it all."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from browser import browser_page, failures, login, screenshot, wait_for_dashboard
+from helpers import ROOT
+from superset_plugin.client import SupersetClient
+from superset_plugin.local import free_port
+
+pytestmark = pytest.mark.superset
+README_IMAGES = ROOT / "docs" / "images"
+
+
+def demo(command: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "superset_plugin.demo", command], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_demo_comes_up_renders_and_reruns(tmp_path):
+    env = {**os.environ, "NORTHSTAR_DEMO_DIR": str(tmp_path / "demo"), "NORTHSTAR_DEMO_PORT": str(free_port())}
+    try:
+        started = time.monotonic()
+        first = demo("up", env)
+        cold = time.monotonic() - started
+        assert first.returncode == 0, first.stdout + first.stderr
+        url = re.search(r"Superset:\s+(http://\S+)/\s+\(login: (\S+) / (\S+)\)", first.stdout)
+        assert url, first.stdout
+        base, username, password = url.groups()
+        slugs = re.findall(r"/superset/dashboard/([\w-]+)/", first.stdout)
+        assert set(slugs) == {"northstar-acme-invoicing", "northstar-staybnb", "northstar-teamspace",
+                              "northstar-tunewave", "northstar-portfolio"}
+
+        with browser_page() as page:
+            login(page, base, username, password)
+            for slug in sorted(set(slugs)):
+                charts = 4 if slug == "northstar-portfolio" else None
+                wait_for_dashboard(page, base, slug, charts or _charts_on(base, username, password, slug))
+                assert failures(page) == [], slug
+                shot = screenshot(page, f"demo-{slug}")
+                if os.environ.get("NORTHSTAR_UPDATE_SCREENSHOTS"):
+                    README_IMAGES.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(shot, README_IMAGES / shot.name)
+
+        client = SupersetClient(base, username=username, password=password)
+        before = sorted(r["uuid"] for r in client.list_all("chart", {"columns": ["uuid"]}))
+        started = time.monotonic()
+        second = demo("up", env)
+        warm = time.monotonic() - started
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout and "45 unchanged" in second.stdout
+        assert sorted(r["uuid"] for r in client.list_all("chart", {"columns": ["uuid"]})) == before
+        assert warm < cold
+        print(f"demo: cold {cold:.1f} s, warm {warm:.1f} s")
+    finally:
+        stopped = demo("stop", env)
+        assert stopped.returncode == 0, stopped.stderr
+
+
+def _charts_on(base: str, username: str, password: str, slug: str) -> int:
+    client = SupersetClient(base, username=username, password=password)
+    return len(client.get(f"/api/v1/dashboard/{slug}/charts")["result"])
