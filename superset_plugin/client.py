@@ -344,7 +344,7 @@ class SupersetClient:
 
     def list_all(self, kind: str, q: Optional[Mapping[str, Any]] = None) -> list[dict]:
         """Every row of /api/v1/<kind>/ matching `q` (filters, columns, order), all pages fetched."""
-        if not re.fullmatch(r"[a-z_]+(/[a-z_]+)*", kind):
+        if not re.fullmatch(r"[a-z_]+(/[a-z_-]+)*", kind):
             raise ValueError(f"{kind!r} is not an API resource name such as 'chart'")
         rows: list[dict] = []
         page = 0

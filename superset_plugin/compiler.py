@@ -208,7 +208,7 @@ class _Compiler:
         layout.row([layout.markdown("header", markdown.header(spec, spec_url(self.project, spec)), 12, 34)])
 
         dataset, frame = self.add_metric(spec, ns)
-        number = charts.big_number("north_star", naming.chart_title(ns), ns, frame, ns.definition or "")
+        number = charts.big_number(naming.metric_chart_key(ns), naming.chart_title(ns), ns, frame, ns.definition or "")
         trend = charts.trend("north_star_trend", naming.chart_title(ns, "trend"), ns, frame, ns.definition or "")
         layout.row([
             layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 4),
@@ -219,7 +219,7 @@ class _Compiler:
         tiles = []
         for metric in spec.inputs:
             dataset, frame = self.add_metric(spec, metric)
-            chart = charts.big_number(f"input_{metric.id}", naming.chart_title(metric), metric, frame,
+            chart = charts.big_number(naming.metric_chart_key(metric), naming.chart_title(metric), metric, frame,
                                       metric.definition or "")
             tiles.append((chart, self.chart(spec, product, chart, dataset, metric.owner)))
         self._rows(layout, tiles, per_row=5)
@@ -229,7 +229,7 @@ class _Compiler:
             tiles = []
             for metric in spec.counter_metrics:
                 dataset, frame = self.add_metric(spec, metric)
-                chart = charts.trend(f"counter_{metric.id}", naming.chart_title(metric), metric, frame,
+                chart = charts.trend(naming.metric_chart_key(metric), naming.chart_title(metric), metric, frame,
                                      metric.definition or "")
                 tiles.append((chart, self.chart(spec, product, chart, dataset, metric.owner)))
             self._rows(layout, tiles, per_row=3)

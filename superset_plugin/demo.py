@@ -31,6 +31,10 @@ from .compiler import compile_bundle
 from .deploy import deploy
 
 
+#: The demo shows the North Star page too (see superset_plugin.inside).
+ENABLE_NORTH_STAR_PAGE = "from superset_plugin.inside import init_northstar\nFLASK_APP_MUTATOR = init_northstar\n"
+
+
 class Demo:
     def __init__(self, root: Path):
         self.root = root
@@ -72,8 +76,11 @@ class Demo:
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def extra_config(self) -> str:
+        return os.environ.get("NORTHSTAR_DEMO_SUPERSET_CONFIG", ENABLE_NORTH_STAR_PAGE)
+
     def environment(self) -> dict[str, str]:
-        config = local.write_config(self.home, os.environ.get("NORTHSTAR_DEMO_SUPERSET_CONFIG", ""))
+        config = local.write_config(self.home, self.extra_config())
         return local.environment(self.home, config, self.secret_key())
 
     def pid(self) -> int | None:
@@ -85,11 +92,13 @@ class Demo:
     def ensure_superset(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         env = self.environment()
-        if not (self.home / ".set-up").exists():
+        stamp = self.home / ".set-up"
+        # Set up again when the configuration changed: a plugin brings permissions to sync.
+        if not stamp.exists() or stamp.read_text() != self.extra_config():
             started = time.monotonic()
             with open(self.home / "superset.log", "ab") as log:
                 local.set_up(self.home, env, self.username, self.password, log)
-            (self.home / ".set-up").touch()
+            stamp.write_text(self.extra_config())
             self.say(f"set up Superset in {self.home} ({time.monotonic() - started:.0f} s)")
         if self.pid() and local.healthy(self.url):
             self.say(f"Superset is already running on {self.url} (pid {self.pid()})")
@@ -140,6 +149,7 @@ class Demo:
         for spec in specs:
             print(f"    {spec.product.name}: {self.url}/superset/dashboard/{naming.dashboard_slug(spec.product.id)}/")
         print(f"    portfolio: {self.url}/superset/dashboard/{naming.dashboard_slug(naming.PORTFOLIO_ID)}/")
+        print(f"  North Star page (metric trees with live values): {self.url}/northstar/")
         print("  stop it with `make demo-stop`; wipe it with `make demo-reset`")
 
 

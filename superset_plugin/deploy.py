@@ -23,6 +23,7 @@ from . import naming
 from .bundle import Bundle
 from .client import NotFound, SupersetClient
 from .compiler import CERTIFIED_BY, fingerprint_of
+from .publish import publish
 from .live import API, LiveState, asset_name, differences, fetch, kind_of
 
 MANAGED_TAG = "northstar:managed"
@@ -296,6 +297,11 @@ def deploy(client: SupersetClient, bundle: Bundle, specs: Sequence[Spec], projec
     if unmatched:
         result.notes.append(f"{len(unmatched)} team contact(s) match no Superset user, so they own nothing: "
                             + ", ".join(unmatched[:5]) + ("…" if len(unmatched) > 5 else ""))
+    published = publish(client, specs, project)
+    if published:
+        progress("published the spec model to the North Star page")
+    elif published is None:
+        result.notes.append("the North Star page is not enabled on this Superset (see superset_plugin.inside)")
     order = {"dashboards": 0, "charts": 1, "datasets": 2}  # what uses a thing goes before it
     for step in sorted(plan.steps, key=lambda s: order.get(s.kind, 3)):
         if step.action == "delete" and step.id is not None:

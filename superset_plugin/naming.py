@@ -84,3 +84,10 @@ def chart_title(metric: Metric, variant: Optional[str] = None) -> str:
     if isinstance(metric, CounterMetric):
         return f"Guardrail: {metric.name} ({metric.owner or 'no owner'})"
     return metric.name
+
+
+def metric_chart_key(metric: Metric) -> str:
+    """The key of the chart that shows a metric's latest value on its dashboard."""
+    if isinstance(metric, NorthStar):
+        return "north_star"
+    return f"{'counter' if isinstance(metric, CounterMetric) else 'input'}_{metric.id}"

@@ -46,10 +46,13 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
                 charts = 4 if slug == "northstar-portfolio" else None
                 wait_for_dashboard(page, base, slug, charts or _charts_on(base, username, password, slug))
                 assert failures(page) == [], slug
-                shot = screenshot(page, f"demo-{slug}")
-                if os.environ.get("NORTHSTAR_UPDATE_SCREENSHOTS"):
-                    README_IMAGES.mkdir(parents=True, exist_ok=True)
-                    shutil.copy(shot, README_IMAGES / shot.name)
+                keep(screenshot(page, f"demo-{slug}"))
+            assert "/northstar/" in first.stdout
+            page.goto(f"{base}/northstar/")
+            page.wait_for_function("() => [...document.querySelectorAll('.node.metric')].every(n => n.dataset.state)"
+                                   " && document.querySelectorAll('.node.metric').length === 27", timeout=90_000)
+            assert page.locator(".node.metric[data-state='loaded']").count() == 27
+            keep(screenshot(page, "demo-north-star-page"))
 
         client = SupersetClient(base, username=username, password=password)
         before = sorted(r["uuid"] for r in client.list_all("chart", {"columns": ["uuid"]}))
@@ -64,6 +67,13 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
     finally:
         stopped = demo("stop", env)
         assert stopped.returncode == 0, stopped.stderr
+
+
+def keep(shot) -> None:
+    """With NORTHSTAR_UPDATE_SCREENSHOTS set, the README's pictures are refreshed from this run."""
+    if os.environ.get("NORTHSTAR_UPDATE_SCREENSHOTS"):
+        README_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, README_IMAGES / shot.name)
 
 
 def _charts_on(base: str, username: str, password: str, slug: str) -> int:
