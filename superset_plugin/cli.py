@@ -17,7 +17,7 @@ from .bundle import OutputError
 from .client import ImportFailed, SupersetClient, SupersetError
 from .compiler import CompileError, compile_bundle
 from .deploy import DeployRefused, deploy
-from .live import asset_name, differences, fetch, kind_of
+from .live import asset_name, compare, fetch
 
 
 @click.command("compile")
@@ -150,16 +150,12 @@ def drift_command(paths, url, username, project_file, fmt) -> None:
     except SupersetError as exc:
         _fail(exc)
     found = []
-    for path, data in sorted(bundle.files.items()):
-        kind = kind_of(path)
-        if kind is None:
-            continue
-        live = state.assets.get(data["uuid"])
+    for _, kind, data, live, diffs in compare(bundle, state):
         if live is None:
             found.append({"kind": kind[:-1], "name": asset_name(data), "uuid": data["uuid"], "field": None,
                           "compiled": None, "live": "missing"})
             continue
-        for difference in differences(data, live):
+        for difference in diffs:
             found.append({"kind": kind[:-1], "name": asset_name(data), "uuid": data["uuid"],
                           "field": difference.field, "compiled": difference.compiled, "live": difference.live})
     if fmt == "json":

@@ -216,23 +216,10 @@ class _Compiler:
         ])
 
         layout.header("inputs", "Inputs: the levers squads move")
-        tiles = []
-        for metric in spec.inputs:
-            dataset, frame = self.add_metric(spec, metric)
-            chart = charts.big_number(naming.metric_chart_key(metric), naming.chart_title(metric), metric, frame,
-                                      metric.definition or "")
-            tiles.append((chart, self.chart(spec, product, chart, dataset, metric.owner)))
-        self._rows(layout, tiles, per_row=5)
-
+        self._rows(layout, self._tiles(spec, spec.inputs, charts.big_number), per_row=5)
         if spec.counter_metrics:
             layout.header("guardrails", "Guardrails: counter-metrics and their thresholds")
-            tiles = []
-            for metric in spec.counter_metrics:
-                dataset, frame = self.add_metric(spec, metric)
-                chart = charts.trend(naming.metric_chart_key(metric), naming.chart_title(metric), metric, frame,
-                                     metric.definition or "")
-                tiles.append((chart, self.chart(spec, product, chart, dataset, metric.owner)))
-            self._rows(layout, tiles, per_row=3)
+            self._rows(layout, self._tiles(spec, spec.counter_metrics, charts.trend), per_row=3)
 
         tree, history = markdown.metric_tree(spec), markdown.history(spec) if spec.history else ""
         height = _markdown_height(tree, history)
@@ -242,6 +229,16 @@ class _Compiler:
         layout.row(bottom)
         self.dashboard(product, f"North Star: {spec.product.name}", layout, spec_url(self.project, spec),
                        description=spec.product.description, teams={m.owner for m in spec.metrics if m.owner})
+
+    def _tiles(self, spec: Spec, metrics: Sequence[Metric], make_chart) -> list:
+        """One chart per metric, each made by `make_chart` (a big number or a trend)."""
+        tiles = []
+        for metric in metrics:
+            dataset, frame = self.add_metric(spec, metric)
+            chart = make_chart(naming.metric_chart_key(metric), naming.chart_title(metric), metric, frame,
+                               metric.definition or "")
+            tiles.append((chart, self.chart(spec, spec.product.id, chart, dataset, metric.owner)))
+        return tiles
 
     def _rows(self, layout: Layout, tiles: list, per_row: int) -> None:
         widths = split_widths(len(tiles), per_row)

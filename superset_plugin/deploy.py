@@ -23,8 +23,8 @@ from . import naming
 from .bundle import Bundle
 from .client import NotFound, SupersetClient
 from .compiler import CERTIFIED_BY, fingerprint_of
+from .live import API, LiveState, asset_name, compare, fetch, kind_of
 from .publish import publish
-from .live import API, LiveState, asset_name, differences, fetch, kind_of
 
 MANAGED_TAG = "northstar:managed"
 TAG_TYPES = {"charts": "chart", "dashboards": "dashboard", "datasets": "dataset"}
@@ -147,15 +147,11 @@ def _managed_objects(client: SupersetClient) -> list[dict]:
 def make_plan(bundle: Bundle, state: LiveState, *, force: bool = False, prune: bool = False,
               managed: Sequence[dict] = ()) -> Plan:
     plan = Plan()
-    for path, data in sorted(bundle.files.items()):
-        kind = kind_of(path)
-        if kind is None:
-            continue
-        live = state.assets.get(data["uuid"])
+    for path, kind, data, live, diffs in compare(bundle, state):
         if live is None:
             plan.steps.append(Step(kind, data["uuid"], asset_name(data), "create", path))
             continue
-        why = [f"{d.field} differs" for d in differences(data, live)]
+        why = [f"{d.field} differs" for d in diffs]
         certification = data.get("certification_details") or \
             (data.get("extra") or {}).get("certification", {}).get("details")
         live_certification = live.fields.get("certification_details") or \

@@ -152,3 +152,13 @@ def asset_name(data: dict) -> str:
 def kind_of(path: str) -> Optional[str]:
     kind = path.split("/")[0]
     return kind if kind in KINDS else None
+
+
+def compare(bundle: Bundle, state: LiveState) -> Iterable[tuple[str, str, dict, Optional[LiveAsset], list[Difference]]]:
+    """(path, kind, compiled data, live asset or None, differences) for every asset of the bundle."""
+    for path, data in sorted(bundle.files.items()):
+        kind = kind_of(path)
+        if kind is None:
+            continue
+        live = state.assets.get(data["uuid"])
+        yield path, kind, data, live, differences(data, live) if live else []

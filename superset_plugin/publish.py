@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional, Sequence
 
-from northstar_spec.model import CounterMetric, Input, Metric, NorthStar, Project, Spec
+from northstar_spec.model import CounterMetric, Input, Metric, Project, Spec
 from northstar_spec.rules.review import RITUAL_LABEL
 
 from . import naming
