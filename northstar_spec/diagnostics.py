@@ -10,7 +10,9 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Callable, Iterable
+from urllib.parse import quote
 
 
 class Severity(str, enum.Enum):
@@ -115,8 +117,69 @@ def format_github(diagnostics: list[Diagnostic]) -> str:
     return "\n".join(lines)
 
 
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_DOCS = "https://github.com/northstar-metrics/northstar/blob/main/docs/rules.md"
+
+
+def _sarif_uri(file: str) -> str:
+    """A relative path stays relative (code scanning resolves it in the repository); others become file URIs."""
+    path = PurePath(file)
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
+
+
+def _sarif_location(location: Location) -> dict:
+    return {"physicalLocation": {
+        "artifactLocation": {"uri": _sarif_uri(location.file)},
+        "region": {"startLine": location.line, "startColumn": location.col},
+    }}
+
+
+def format_sarif(diagnostics: list[Diagnostic]) -> str:
+    """SARIF 2.1.0, what code-scanning services (GitHub code scanning and others) read.
+
+    The rule registry imports this module, so it is imported here, when a
+    report is made, rather than at the top.
+    """
+    from . import __version__
+    from .rules import ALL_RULES
+
+    index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
+    rules = [
+        {
+            "id": rule.code,
+            "name": rule.name,
+            "shortDescription": {"text": rule.summary},
+            "help": {"text": f"{rule.doc}\n\nHint: {rule.hint}"},
+            "helpUri": f"{_DOCS}#{rule.code.lower()}",
+            "defaultConfiguration": {"level": rule.default.value},
+        }
+        for rule in ALL_RULES
+    ]
+    results = []
+    for d in diagnostics:
+        result = {
+            "ruleId": d.code,
+            "level": "error" if d.severity is Severity.ERROR else "warning",
+            "message": {"text": d.message + (f"\nhint: {d.hint}" if d.hint else "")},
+            "locations": [_sarif_location(d.location)],
+        }
+        if d.code in index:
+            result["ruleIndex"] = index[d.code]
+        if d.related:
+            result["relatedLocations"] = [{"id": i, **_sarif_location(r)} for i, r in enumerate(d.related)]
+        results.append(result)
+    run = {
+        "tool": {"driver": {"name": "northstar", "version": __version__,
+                            "informationUri": "https://github.com/northstar-metrics/northstar", "rules": rules}},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    }
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2)
+
+
 REPORTERS: dict[str, Callable[[list[Diagnostic]], str]] = {
     "text": format_text,
     "json": format_json,
     "github": format_github,
+    "sarif": format_sarif,
 }

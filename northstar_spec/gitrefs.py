@@ -22,6 +22,17 @@ def _git(repo: Path, *args: str) -> bytes:
     return done.stdout
 
 
+def toplevel(folder: Path) -> Path | None:
+    """The top of the git work tree `folder` is in; None outside one, or without git."""
+    folder = folder.resolve()
+    while not folder.is_dir():  # a folder about to be created: ask its nearest existing parent
+        folder = folder.parent
+    try:
+        return Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+    except GitError:
+        return None
+
+
 def read_files(folder: Path, ref: str, paths: Iterable[str], suffixes: tuple[str, ...]) -> dict[str, bytes]:
     """{path relative to `folder`: content at `ref`} for files under `paths` with one of `suffixes`."""
     folder = folder.resolve()

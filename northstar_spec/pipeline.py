@@ -156,7 +156,7 @@ def check(
             specs.append(spec)
     if project.document is not None:  # lint needs the teams and databases of a sound project file
         try:
-            previous = _previous_specs(base, project) if base else None
+            previous = specs_at_ref(project.root, base, project.spec_paths).specs if base else None
         except gitrefs.GitError as exc:
             raise UsageError(f"--base {base}: {exc}") from None
         diagnostics += lint(LintContext(tuple(specs), project, today or dt.date.today(), previous))
@@ -165,17 +165,58 @@ def check(
                   tuple(display_path(f, cwd) for f in files))
 
 
-def _previous_specs(base: str, project: Project) -> dict[str, Spec]:
-    """The project's specs as they were at a git revision, by product id.
+@dataclass(frozen=True)
+class SpecSet:
+    """The specs found in one place (a git revision, files on disk), by product id.
 
-    Files that do not parse at that revision are skipped: the comparison is
-    about what changed, and a broken old file has nothing to compare with.
+    A file that does not parse or pass the schema there is listed in
+    `unreadable` rather than dropped, so that a comparison does not mistake a
+    broken file for a removed product.
     """
-    previous: dict[str, Spec] = {}
-    for name, raw in gitrefs.read_files(project.root, base, project.spec_paths, SPEC_SUFFIXES).items():
-        if os.path.basename(name) == PROJECT_FILE:
-            continue
-        spec, _ = spec_from_document(*parse(raw, f"{base}:{name}"))
-        if spec is not None:
-            previous.setdefault(spec.product.id, spec)
-    return previous
+
+    specs: dict[str, Spec]
+    #: product id -> its file, relative to the project root.
+    files: dict[str, str]
+    unreadable: tuple[str, ...] = ()
+
+
+def _spec_set(entries: Iterable[tuple[str, tuple[Optional[Document], list[Diagnostic]], Optional[Path]]]) -> SpecSet:
+    specs: dict[str, Spec] = {}
+    files: dict[str, str] = {}
+    unreadable: list[str] = []
+    for name, (document, problems), path in entries:
+        spec, _ = spec_from_document(document, problems, path)
+        if spec is None:
+            unreadable.append(name)
+        elif spec.product.id not in specs:  # a duplicate product is validate's business (NS4xx)
+            specs[spec.product.id] = spec
+            files[spec.product.id] = name
+    return SpecSet(specs, files, tuple(unreadable))
+
+
+def specs_at_ref(root: Path, ref: str, spec_paths: Sequence[str]) -> SpecSet:
+    """The specs under `spec_paths` of the project at `root` as they were at a git revision.
+
+    What `validate --base` compares with, and either side of `northstar diff`.
+    Raises gitrefs.GitError when `root` is not in a git repository or `ref`
+    is not a commit of it.
+    """
+    return _spec_set(
+        (name, parse(raw, f"{ref}:{name}"), None)
+        for name, raw in gitrefs.read_files(root, ref, spec_paths, SPEC_SUFFIXES).items()
+        if os.path.basename(name) != PROJECT_FILE
+    )
+
+
+def specs_on_disk(root: Path, paths: Sequence[Path], cwd: Optional[Path] = None) -> SpecSet:
+    """The specs in files and folders on disk; names are relative to `root` when inside it."""
+    def name(file: Path) -> str:
+        try:
+            return file.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return display_path(file, cwd)
+
+    return _spec_set(
+        (name(file), load(file, display_path(file, cwd)), file)
+        for file in discover(paths) if file.name != PROJECT_FILE
+    )

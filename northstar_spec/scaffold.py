@@ -7,7 +7,16 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from . import codeowners
+from .loading import parse
+from .model import build_project, build_spec
 from .schema import PROJECT_SCHEMA, SPEC_SCHEMA, schema_dir
+
+CODEOWNERS = ".github/CODEOWNERS"
+CODEOWNERS_HEADER = (
+    "# Who must approve changes to what. Lines you write by hand go outside the\n"
+    "# northstar block; `northstar codeowners` keeps that block in step with the specs' owners.\n\n"
+)
 
 
 class ScaffoldError(Exception):
@@ -33,12 +42,25 @@ def plan(product_name: str, today: dt.date) -> dict[str, str]:
         f"schemas/{PROJECT_SCHEMA}": (schema_dir() / PROJECT_SCHEMA).read_text(encoding="utf-8"),
         ".pre-commit-config.yaml": _template("pre-commit-config.yaml"),
         ".github/workflows/northstar.yml": _template("workflow.yml"),
+        CODEOWNERS: _codeowners(_template("northstar.yaml"), f"specs/{product_id}.yaml", spec),
     }
+
+
+def _codeowners(project_text: str, spec_name: str, spec_text: str) -> str:
+    """What `northstar codeowners` writes for the scaffold, so its `--check` passes from the start."""
+    project = build_project(parse(project_text, "northstar.yaml")[0], Path("."))
+    spec = build_spec(parse(spec_text, spec_name)[0])
+    found, _ = codeowners.entries([(spec_name, spec)], project.teams)
+    return CODEOWNERS_HEADER + codeowners.block(found)
 
 
 def init(directory: Path, product_name: str = "My Product", today: dt.date | None = None) -> list[Path]:
     """Write the scaffold; refuse, writing nothing, if any of its files already exists."""
     files = plan(product_name, today or dt.date.today())
+    if codeowners.repository_root(directory) != directory.resolve():
+        # Inside a larger git repository GitHub reads CODEOWNERS at its top, not here:
+        # `northstar codeowners` writes it there, with paths from there.
+        del files[CODEOWNERS]
     existing = [name for name in files if (directory / name).exists()]
     if existing:
         raise ScaffoldError(

@@ -4,6 +4,8 @@ for markdown (pull-request comments, READMEs)."""
 
 from __future__ import annotations
 
+from typing import Mapping, Optional
+
 from .model import CounterMetric, Metric, Spec
 
 ARROW = {"increase": "↑", "decrease": "↓", None: "?"}
@@ -61,7 +63,16 @@ def _label(*parts: str) -> str:
     return f'["{text}"]'
 
 
-def mermaid_tree(spec: Spec) -> str:
+#: Node styles for `marks`: how a diff shows what a change added, changed or removed.
+MARK_STYLES = {
+    "added": "stroke:#1a7f37,stroke-width:3px",
+    "changed": "stroke:#bf8700,stroke-width:3px",
+    "removed": "stroke:#cf222e,stroke-width:3px",
+}
+
+
+def mermaid_tree(spec: Spec, marks: Optional[Mapping[str, str]] = None) -> str:
+    """The tree as a mermaid flowchart; `marks` (metric id -> a MARK_STYLES key) outlines some nodes."""
     ns = spec.north_star
     node = {m.id: f"m_{m.id}" for m in spec.metrics}
     owner = lambda m: m.owner or "?"  # noqa: E731
@@ -77,4 +88,8 @@ def mermaid_tree(spec: Spec) -> str:
     if spec.counter_metrics:
         lines.append("  classDef guard stroke-dasharray: 4 2")
         lines.append("  class " + ",".join(node[g.id] for g in spec.counter_metrics) + " guard")
+    for mark, style in MARK_STYLES.items():
+        nodes = [node[i] for i, m in (marks or {}).items() if m == mark and i in node]
+        if nodes:
+            lines += [f"  classDef {mark} {style}", f"  class {','.join(nodes)} {mark}"]
     return "\n".join(lines)
