@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__, ruledocs, rules, scaffold, tree
+from . import __version__, codeowners, diff, diff_report, ruledocs, rules, scaffold, snapshots, tree
 from .diagnostics import REPORTERS
-from .pipeline import Result, UsageError, check
+from .pipeline import Result, UsageError, check, display_path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -90,7 +90,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True,
-              help="text for people, json for tools, github for workflow annotations.")
+              help="text for people, json for tools, github for workflow annotations, sarif for code scanning.")
 @project_option
 @click.option("--base", metavar="REF", help="Compare with the specs at this git revision (enables NS601).")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
@@ -106,6 +106,7 @@ def validate(paths, fmt, project_file, base, strict, today) -> None:
       northstar validate
       northstar validate specs/acme.yaml --format json
       northstar validate --base origin/main --format github
+      northstar validate --format sarif > northstar.sarif
     """
     result = _check(paths, project_file, base=base, today=today)
     output = REPORTERS[fmt](result.diagnostics)
@@ -150,6 +151,98 @@ def rules_command(code, fmt) -> None:
     click.echo({"text": ruledocs.text_list, "markdown": ruledocs.markdown, "json": ruledocs.as_json}[fmt]())
 
 
+@cli.command("diff")
+@click.argument("folders", nargs=-1, metavar="[FOLDER_A FOLDER_B]",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--base", metavar="REF", help="The git revision to compare from.")
+@click.option("--head", metavar="REF", help="The git revision to compare to (default: the working tree).")
+@click.option("--format", "fmt", type=click.Choice(sorted(diff_report.FORMATS)), default="text", show_default=True,
+              help="text for people, markdown for a pull-request comment, json for tools.")
+@project_option
+def diff_command(folders, base, head, fmt, project_file) -> None:
+    """Show what a change does to the North Star frameworks, product by product.
+
+    Metrics added, removed or renamed; changes to a definition, measure,
+    filter, source, grain, owner, lever, direction, target, threshold or
+    guard; product fields, reviews and history; a changed North Star, flagged.
+    Between a git revision and the working tree (--base), two revisions
+    (--base and --head), or two folders (FOLDER_A FOLDER_B). Exits 0 whether
+    or not anything changed.
+
+    \b
+    Examples:
+      northstar diff --base origin/main
+      northstar diff --base v1 --head v2 --format json
+      northstar diff old-specs/ specs/ --format markdown
+    """
+    if folders and (base or head):
+        raise click.UsageError("compare two folders, or git revisions with --base/--head, not both")
+    if head and not base:
+        raise click.UsageError("--head needs --base: the revision to compare it with")
+    if not folders and not base:
+        raise click.UsageError("nothing to compare: give --base REF (and --head REF), or two folders")
+    if folders and len(folders) != 2:
+        raise click.UsageError(f"give two folders to compare, not {len(folders)}")
+    try:
+        if folders:
+            before, after = snapshots.in_folder(folders[0]), snapshots.in_folder(folders[1])
+        else:
+            project = snapshots.find_project(project_file, Path.cwd())
+            before = snapshots.at_ref(project, base)
+            after = snapshots.at_ref(project, head) if head else snapshots.working_tree(project)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(diff_report.FORMATS[fmt](diff.compare(before, after)))
+
+
+@cli.command("codeowners")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The CODEOWNERS file. Default: the one GitHub reads at the repository root, "
+                   "else .github/CODEOWNERS.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1, showing the difference, if the file is stale.")
+@project_option
+def codeowners_command(output, check, project_file) -> None:
+    """Make the team that owns a metric review changes to its spec.
+
+    Writes one CODEOWNERS line per spec file with the review handles
+    (northstar.yaml `review_handle`) of every team owning one of its metrics,
+    between `# BEGIN northstar` and `# END northstar` marker comments;
+    hand-written lines outside the markers are kept. Paths are relative to the
+    git repository's top (or northstar.yaml's folder outside git).
+    """
+    result = validated([], project_file)
+    root = codeowners.repository_root(result.project.root)
+    placed, warnings = codeowners.spec_files(result.specs, root)
+    found, unowned = codeowners.entries(placed, result.project.teams)
+    for warning in warnings + unowned:
+        click.echo(f"warning: {warning}", err=True)
+    target = output or codeowners.default_path(root)
+    try:
+        existing = target.read_text(encoding="utf-8") if target.is_file() else None
+        updated = codeowners.merge(existing, codeowners.block(found))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"cannot read {target}: {exc}") from None
+    except codeowners.CodeownersError as exc:
+        raise click.UsageError(f"{target}: {exc}") from None
+    shown = display_path(target)
+    if check:
+        if updated != existing:
+            click.echo(codeowners.unified_diff(existing, updated, shown), nl=False)
+            click.echo(f"{shown} is out of date; run `northstar codeowners` and commit it", err=True)
+            sys.exit(EXIT_FINDINGS)
+        click.echo(f"{shown} is up to date")
+        return
+    if updated == existing:
+        click.echo(f"{shown} is up to date")
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(updated, encoding="utf-8")
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(f"wrote {shown} ({len(found)} spec{'s' * (len(found) != 1)})")
+
+
 @cli.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--product", "product_name", default="My Product", show_default=True,
@@ -184,7 +277,8 @@ def demo_data_command(uri, seed, end, scale) -> None:
 
     About 18 months of synthetic events for each example product, ending on
     END: growth, weekly seasonality, a launch spike and its drop, activation
-    and churn, and a recent guardrail breach. Writes SQLite by default,
+    and churn, a recent guardrail breach, and an outcome (payouts, seats,
+    stays, upgrades) two weeks behind each North Star. Writes SQLite by default,
     PostgreSQL (or any SQLAlchemy database) given a URI. Replaces only tables
     demo-data created itself.
     """
@@ -219,6 +313,11 @@ def _without_secrets(exc: Exception, uri: str) -> str:
     if password:
         message = message.replace(str(password), "***")
     return f"{type(exc).__name__}: {message}"
+
+
+# The commands that read the warehouse (evaluate, guardrails, digest, backtest)
+# live in their own module, which registers them on `cli` when imported.
+from . import cli_warehouse  # noqa: E402,F401
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ has data and the unfinished current week exists to be left out.
 
 Every product's data has the shapes the method's charts should show: growth,
 weekly seasonality, a launch spike followed by a drop, entities that activate
-and churn, and a recent guardrail breach.
+and churn, a recent guardrail breach, and an outcome (payouts, seats, stays,
+upgrades) that follows the North Star about two weeks later.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class _World:
 
     def __init__(self, seed: int, end: dt.date, scale: float):
         self.rng = random.Random(seed)
+        self.seed = seed
         self.end = end
         self.start = end - dt.timedelta(days=DAYS - 1)
         self.scale = scale
@@ -90,6 +92,22 @@ def _skewed(world: _World, pool: list[str]) -> str:
     return pool[min(len(pool) - 1, int(len(pool) * world.rng.random() ** 1.6))]
 
 
+def _outcome(world: _World, table: Table, causes: Callable[[tuple], bool], share: float,
+             make: Callable[[tuple, dt.datetime], tuple], lead_days: int = 14) -> None:
+    """The outcome a North Star claims to lead: events that follow some of its
+    events about two weeks later, so that `northstar backtest` finds the lead.
+
+    A random stream of its own leaves every other row of a seed as it was.
+    """
+    rng = random.Random(f"{world.seed}:{table.name}:outcome")
+    stop = dt.datetime.combine(world.end + dt.timedelta(days=1), dt.time())
+    for row in [r for r in table.rows if causes(r)]:
+        if rng.random() < share:
+            at = row[0] + dt.timedelta(days=lead_days + rng.randint(-1, 1))
+            if at < stop:
+                table.rows.append(make(row, at))
+
+
 def invoicing(world: _World) -> Table:
     """Acme Invoicing: accounts send invoices and get paid, more and more online."""
     table = Table("invoicing_events", [
@@ -119,6 +137,9 @@ def invoicing(world: _World) -> Table:
             add((world.at(day), "payment_disputed", _skewed(world, accounts), None, None, None))
         for _ in range(world.count((18 if world.breach(day, (9,)) else 8.5) * B2B_WEEKDAYS[day.weekday()])):
             add((world.at(day), "account_cancelled", world.rng.choice(accounts), None, None, None))
+    # Acme earns its fee when an online payment is paid out to the business, two weeks later.
+    _outcome(world, table, lambda r: r[1] == "invoice_paid" and r[4] == "online", 1.0,
+             lambda r, at: (at, "payout_settled", r[2], None, "online", None))
     return table
 
 
@@ -148,6 +169,9 @@ def collab(world: _World) -> Table:
         churn = 9.0 if world.breach(day) else 3.6
         for _ in range(world.count(churn * B2B_WEEKDAYS[day.weekday()])):
             add((world.at(day), "team_churned", world.rng.choice(teams), None, None))
+    # Teams that finish projects add seats a couple of weeks later.
+    _outcome(world, table, lambda r: r[1] == "project_completed", 0.5,
+             lambda r, at: (at, "seat_added", r[2], None, None))
     return table
 
 
@@ -183,6 +207,9 @@ def bookings(world: _World) -> Table:
             add((world.at(day), "booking_cancelled", world.rng.choice(guests), None, None, None, None))
         for _ in range(world.count((5.0 if world.breach(day, (7,)) else 1.4) * w)):
             add((world.at(day), "complaint_filed", world.rng.choice(guests), None, None, None, None))
+    # Guests stay about two weeks after booking (the fee is earned at check-out); a few bookings never happen.
+    _outcome(world, table, lambda r: r[1] == "booking_confirmed", 0.94,
+             lambda r, at: (at, "stay_completed", r[2], None, r[4], r[5], r[6]))
     return table
 
 
@@ -216,6 +243,9 @@ def listening(world: _World) -> Table:
                  world.rng.choice(listeners), None, None, None))
         for _ in range(world.count(0.004 * len(listeners) / world.scale)):
             add((world.at(day), "premium_cancelled", world.rng.choice(listeners), None, None, None))
+    # Listeners who spend hours with Tunewave upgrade to premium a couple of weeks later.
+    _outcome(world, table, lambda r: r[1] == "track_played", 0.1,
+             lambda r, at: (at, "premium_upgraded", r[2], None, None, None))
     return table
 
 

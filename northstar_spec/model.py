@@ -22,6 +22,7 @@ class Role(str, enum.Enum):
     NORTH_STAR = "north_star"
     INPUT = "input"
     COUNTER = "counter_metric"
+    OUTCOME = "outcome"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,15 @@ class Input(Metric):
 class CounterMetric(Metric):
     guards: Optional[str] = None
     threshold: Optional[Threshold] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome(Metric):
+    """The business result the North Star claims to lead (revenue, paid conversions).
+
+    Not part of the framework's metrics: nobody owns it as a lever and no
+    dashboard tile shows it; `northstar backtest` checks the claim against it.
+    """
 
 
 @dataclass(frozen=True)
@@ -183,10 +193,16 @@ class Spec:
     history: tuple[HistoryEntry, ...]
     #: The file on disk, when the spec came from one (not from a git revision).
     path: Optional[Path] = None
+    outcome: Optional[Outcome] = None
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
         return (self.north_star, *self.inputs, *self.counter_metrics)
+
+    @property
+    def metrics_and_outcome(self) -> tuple[Metric, ...]:
+        """Everything that is computed from a source: the framework's metrics and the outcome."""
+        return (*self.metrics, self.outcome) if self.outcome else self.metrics
 
     def metric(self, metric_id: str) -> Optional[Metric]:
         return next((m for m in self.metrics if m.id == metric_id), None)
@@ -282,6 +298,9 @@ def build_spec(document: Document, path: Optional[Path] = None) -> Spec:
         )
         for i, d in enumerate(data.get("counter_metrics", []))
     )
+    outcome = None
+    if "outcome" in data:
+        outcome = Outcome(role=Role.OUTCOME, **_metric_fields(data["outcome"], ("outcome",), grain))
     sources = {}
     for source_id, s in data["sources"].items():
         schema, _, table = s["table"].rpartition(".")
@@ -298,7 +317,8 @@ def build_spec(document: Document, path: Optional[Path] = None) -> Spec:
     )
     p = data["product"]
     product = Product(p["id"], p["name"], p.get("category"), p.get("value_moment"), p.get("description"))
-    return Spec(document.file, document, product, sources, north_star, inputs, counters, review, history, path)
+    return Spec(document.file, document, product, sources, north_star, inputs, counters, review, history, path,
+                outcome)
 
 
 def build_project(document: Document, root: Path) -> Project:

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import FIXTURES, ROOT, TODAY, run_cli
 
-COMMANDS = ["validate", "tree", "rules", "init", "compile"]
+COMMANDS = ["validate", "tree", "rules", "init", "compile", "evaluate", "guardrails", "digest", "backtest"]
 
 
 def test_example_specs_are_valid():

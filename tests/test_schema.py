@@ -67,6 +67,7 @@ def _fields(cls) -> set[str]:
         ("north_star", model.NorthStar, {}),
         ("input", model.Input, {}),
         ("counter_metric", model.CounterMetric, {}),
+        ("outcome", model.Outcome, {}),
         ("measure", model.Measure, {}),
         ("ratio", model.Ratio, {}),
         ("ratio_part", model.RatioPart, {}),

@@ -86,7 +86,7 @@ def source_exists(ctx: "LintContext") -> Iterator[Finding]:
           source: events
     """
     for spec in ctx.specs:
-        for metric in spec.metrics:
+        for metric in spec.metrics_and_outcome:
             if metric.source not in spec.sources:
                 yield Finding(spec.document, metric.path + ("source",),
                               f"metric {metric.id!r} reads source {metric.source!r}, which is not declared",
