@@ -22,6 +22,8 @@ from typing import Callable, Iterator, Optional
 import sqlalchemy as sa
 
 DAYS = 18 * 31  # a little over 18 months
+#: Bumped whenever the generated rows change, so a kept demo warehouse is rebuilt.
+DATA_VERSION = 2
 #: Written by demo-data only: lists the tables it owns, so it never drops a user's table.
 META_TABLE = "northstar_demo_tables"
 

@@ -53,7 +53,8 @@ class Demo:
     def ensure_warehouse(self) -> None:
         stamp = self.root / "warehouse.ends"
         today = dt.date.today().isoformat()
-        if self.warehouse.exists() and stamp.exists() and stamp.read_text().strip() == today:
+        wanted = f"{today} v{demo_data.DATA_VERSION}"
+        if self.warehouse.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
             self.say(f"demo warehouse is current ({self.warehouse})")
             return
         started = time.monotonic()
@@ -62,7 +63,7 @@ class Demo:
             counts = demo_data.write(engine, demo_data.generate(end=dt.date.today()))
         finally:
             engine.dispose()
-        stamp.write_text(today)
+        stamp.write_text(wanted)
         self.say(f"generated the demo warehouse: {sum(counts.values()):,} events ending {today} "
                  f"({time.monotonic() - started:.0f} s)")
 
