@@ -19,7 +19,7 @@ from typing import Callable, Optional, Sequence
 
 from northstar_spec.model import Project, Spec
 
-from . import naming
+from . import import_schemas, naming
 from .bundle import Bundle
 from .client import NotFound, SupersetClient
 from .compiler import CERTIFIED_BY, fingerprint_of
@@ -283,6 +283,12 @@ def deploy(client: SupersetClient, bundle: Bundle, specs: Sequence[Spec], projec
     if dry_run:
         return result
     if plan.changed_paths:
+        problems = import_schemas.check(bundle)
+        if problems:
+            raise DeployRefused("Superset's import schemas reject the bundle; nothing was sent:\n  "
+                                + "\n  ".join(problems))
+        progress("checked the bundle with Superset's import schemas" if problems is not None else
+                 "Superset is not installed here: its import schemas were not run (the structure was checked)")
         archive, passwords = _sparse_zip(bundle, plan.changed_paths)
         progress(f"importing {len(plan.changed_paths)} assets")
         client.import_assets(archive, passwords, sparse=True)
