@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Optional
 
 from .model import (
+    COMPUTATION_FIELDS,
     CounterMetric, HistoryEntry, Input, Measure, Metric, NorthStar, Product, Project, Ratio, RatioPart, Ritual, Role,
     Source, Spec, Team, Threshold,
 )
@@ -25,10 +26,8 @@ from .snapshots import Snapshot
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
-#: What makes a North Star the same metric: its id and its computation. The
-#: same notion as lint rule NS601, which requires a history entry when either
-#: changes.
-NORTH_STAR_IDENTITY = ("id", "source", "measure", "ratio", "sql", "filter", "grain")
+#: What makes a North Star the same metric: its id and its computation (as for lint rule NS601).
+NORTH_STAR_IDENTITY = ("id", *COMPUTATION_FIELDS)
 
 
 @dataclass(frozen=True)

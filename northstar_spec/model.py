@@ -83,6 +83,15 @@ class Metric:
         return "measure" if self.measure else "ratio" if self.ratio else "sql"
 
 
+#: What a metric computes. A North Star whose id or computation changes is a
+#: different North Star: lint rule NS601 wants a history entry, `diff` flags it.
+COMPUTATION_FIELDS = ("source", "measure", "ratio", "sql", "filter", "grain")
+
+
+def computation(metric: Metric) -> tuple:
+    return tuple(getattr(metric, name) for name in COMPUTATION_FIELDS)
+
+
 @dataclass(frozen=True, kw_only=True)
 class NorthStar(Metric):
     leads_revenue_because: Optional[str] = None

@@ -9,13 +9,8 @@ from .base import Finding, rule
 
 if TYPE_CHECKING:
     from ..lint import LintContext
-    from ..model import NorthStar
 
 E, W = Severity.ERROR, Severity.WARNING
-
-
-def _computation(ns: "NorthStar") -> tuple:
-    return (ns.source, ns.measure, ns.filter, ns.ratio, ns.sql, ns.grain)
 
 
 @rule("NS601", "north-star-change-recorded", E, "add a `history:` entry for the previous North Star with `until:` and `reason:`")
@@ -45,6 +40,8 @@ def north_star_change_recorded(ctx: "LintContext") -> Iterator[Finding]:
             until: 2025-12-31
             reason: Logins counted accounts, not value delivered.
     """
+    from ..model import computation  # here: the model imports the rules' loader at import time
+
     if ctx.previous is None:
         return
     for spec in ctx.specs:
@@ -52,7 +49,7 @@ def north_star_change_recorded(ctx: "LintContext") -> Iterator[Finding]:
         if before is None:
             continue
         old, new = before.north_star, spec.north_star
-        if old.id == new.id and _computation(old) == _computation(new):
+        if old.id == new.id and computation(old) == computation(new):
             continue
         old_entries = {(h.north_star, h.until) for h in before.history}
         recorded = any(h.north_star == old.id and (h.north_star, h.until) not in old_entries for h in spec.history)
