@@ -246,18 +246,12 @@ def _owners_of(*metrics: Optional[Metric]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.owner for m in metrics if m is not None and m.owner))
 
 
-def _metrics(spec: Spec) -> tuple[Metric, ...]:
-    """Everything the spec computes: its framework's metrics, and an outcome where a spec has one."""
-    outcome = getattr(spec, "outcome", None)
-    return (*spec.metrics, outcome) if outcome is not None else spec.metrics
-
-
 def _compare_metrics(before: Optional[Spec], after: Optional[Spec]) -> tuple[MetricDiff, ...]:
     """Pair the two North Stars, then the other metrics by id."""
     diffs: list[MetricDiff] = []
     old_ns, new_ns = (before.north_star if before else None), (after.north_star if after else None)
-    old_rest = {m.id: m for m in (_metrics(before)[1:] if before else ())}
-    new_rest = [m for m in (_metrics(after)[1:] if after else ())]
+    old_rest = {m.id: m for m in (before.metrics_and_outcome[1:] if before else ())}
+    new_rest = [m for m in (after.metrics_and_outcome[1:] if after else ())]
     pairs: list[tuple[Optional[Metric], Optional[Metric]]] = [(old_ns, new_ns)]
     pairs += [(old_rest.pop(m.id, None), m) for m in new_rest]
     pairs += [(m, None) for m in old_rest.values()]
