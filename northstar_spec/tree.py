@@ -48,6 +48,8 @@ def text_tree(spec: Spec) -> str:
         for guard in _guards_of(spec, metric):
             lines.append(f"{'    ' if last else '│   '}⚠ {guard.name} [{guard.id}] {_threshold(guard)}, "
                          f"owner {guard.owner or '?'}")
+    if spec.outcome:
+        lines.append(f"→ leads the outcome {spec.outcome.name} [{spec.outcome.id}] per {spec.outcome.grain}")
     guardable = {ns.id, *(m.id for m in spec.inputs)}
     orphans = [c for c in spec.counter_metrics if c.guards not in guardable]
     for guard in orphans:
@@ -85,6 +87,8 @@ def mermaid_tree(spec: Spec, marks: Optional[Mapping[str, str]] = None) -> str:
         lines.append(f"  {node[guard.id]}{_label('⚠ ' + guard.name, detail)}")
         if guard.guards in node and guard.guards != guard.id:
             lines.append(f"  {node[guard.id]} -. guards .- {node[guard.guards]}")
+    if spec.outcome:
+        lines.append(f"  {node[ns.id]} -- leads --> outcome_{spec.outcome.id}" + _label("→ " + spec.outcome.name))
     if spec.counter_metrics:
         lines.append("  classDef guard stroke-dasharray: 4 2")
         lines.append("  class " + ",".join(node[g.id] for g in spec.counter_metrics) + " guard")
