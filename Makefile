@@ -12,10 +12,10 @@ BUILD := .build
 ## make demo: a local Superset on embedded defaults with every example spec
 ## deployed; prints the URL and the login. Run it again: it reuses everything.
 demo: $(SUPERSET_VENV)/.installed
-	$(SUPERSET_VENV)/bin/python -m superset_plugin.demo up
+	$(SUPERSET_VENV)/bin/python -m superset_plugin.local.demo up
 
 demo-stop:
-	@if [ -x $(SUPERSET_VENV)/bin/python ]; then $(SUPERSET_VENV)/bin/python -m superset_plugin.demo stop; fi
+	@if [ -x $(SUPERSET_VENV)/bin/python ]; then $(SUPERSET_VENV)/bin/python -m superset_plugin.local.demo stop; fi
 
 ## make demo-reset: stop the demo and wipe its state (.demo/).
 demo-reset: demo-stop

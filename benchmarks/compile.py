@@ -12,8 +12,8 @@ from pathlib import Path
 
 from validate import ROOT, best_of, generate
 
-from northstar_spec.pipeline import check
-from superset_plugin.compiler import compile_bundle
+from northstar_spec.spec.pipeline import check
+from superset_plugin.compiler.assets import compile_bundle
 
 ENV = {"NORTHSTAR_WAREHOUSE_URI": "postgresql://northstar:secret@warehouse.example:5432/analytics"}
 
@@ -33,8 +33,10 @@ def measure(project_file: Path, label: str, runs: int) -> None:
     print(f"  compile to model     {build * 1000:8.1f} ms  ({build / validate:.2f}x validate)")
     print(f"  zip                  {package * 1000:8.1f} ms")
     print(f"  write folder + zip   {write * 1000:8.1f} ms")
-    print(f"  total                {total * 1000:8.1f} ms  ({total / validate:.2f}x validate, "
-          f"{total / len(result.specs) * 1000:.2f} ms/spec)")
+    print(
+        f"  total                {total * 1000:8.1f} ms  ({total / validate:.2f}x validate, "
+        f"{total / len(result.specs) * 1000:.2f} ms/spec)"
+    )
 
 
 def main() -> None:

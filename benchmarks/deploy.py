@@ -15,13 +15,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from superset_server import running_superset  # noqa: E402
-from validate import generate  # noqa: E402
+from superset_server import running_superset
+from validate import generate
 
-from northstar_spec.pipeline import check  # noqa: E402
-from superset_plugin.client import SupersetClient  # noqa: E402
-from superset_plugin.compiler import compile_bundle  # noqa: E402
-from superset_plugin.deploy import deploy  # noqa: E402
+from northstar_spec.spec.pipeline import check
+from superset_plugin.compiler.assets import compile_bundle
+from superset_plugin.deploy.apply import deploy
+from superset_plugin.deploy.client import SupersetClient
 
 
 def timed(fn):
@@ -34,8 +34,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, running_superset(root=Path(tmp) / "superset") as server:
         env = {"NORTHSTAR_WAREHOUSE_URI": f"sqlite:///{tmp}/warehouse.db"}
         print(f"Superset 6.1 on {server.url}; figures in seconds")
-        print(f"{'specs':>5} {'assets':>6} {'first deploy':>13} {'raw import':>11} {'ratio':>6} "
-              f"{'unchanged redeploy':>19} {'ratio':>6}")
+        print(
+            f"{'specs':>5} {'assets':>6} {'first deploy':>13} {'raw import':>11} {'ratio':>6} "
+            f"{'unchanged redeploy':>19} {'ratio':>6}"
+        )
         for count in (1, 10, 50):
             folder = Path(tmp) / f"specs{count}"
             generate(folder, count, tag=f"n{count}x")
@@ -50,8 +52,10 @@ def main() -> None:
             again, outcome = timed(lambda: deploy(client, bundle, result.specs, result.project))
             assert not outcome.imported, outcome.plan.summary()
             assets = len(bundle.files) - 1
-            print(f"{count:>5} {assets:>6} {first:>13.2f} {raw:>11.2f} {first / raw:>6.2f} {again:>19.2f} "
-                  f"{again / raw:>6.2f}")
+            print(
+                f"{count:>5} {assets:>6} {first:>13.2f} {raw:>11.2f} {first / raw:>6.2f} {again:>19.2f} "
+                f"{again / raw:>6.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from northstar_spec import periods
-from northstar_spec.evaluate import evaluate, statement
-from northstar_spec.pipeline import check
+from northstar_spec.spec.pipeline import check
+from northstar_spec.warehouse import periods
+from northstar_spec.warehouse.evaluate import evaluate, statement
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("NORTHSTAR_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -115,6 +115,7 @@ def main() -> None:
                 if serial:
                     conn.execute(sa.text("SET max_parallel_workers_per_gather = 0"))
                 conn.execute(sa.text(sql)).fetchall()
+
         return best_of(args.runs, run)
 
     count_all = scan(f"SELECT count(*) FROM {TABLE}")
@@ -134,8 +135,12 @@ def main() -> None:
         source = spec.sources["collab"]
         for weeks, label in ((12, "12 weeks (the default)"), (80, "80 weeks (every row)")):
             queries = []
-            together = best_of(args.runs, lambda: queries.append(
-                evaluate(result.specs, result.project, periods=weeks, end=END, environ=environ).queries))
+            together = best_of(
+                args.runs,
+                lambda: queries.append(
+                    evaluate(result.specs, result.project, periods=weeks, end=END, environ=environ).queries
+                ),
+            )
             assert len(queries[-1]) == 1
             starts = periods.complete_periods(END, "week", weeks)
 
@@ -146,11 +151,15 @@ def main() -> None:
 
             apart = best_of(args.runs, one_per_metric)
             print(f"{label}, {len(metrics)} metrics:")
-            print(f"  evaluate, 1 query                       {together:7.2f} s  "
-                  f"({together / count_all:.1f}x count(*), {together / sum_all:.1f}x sum, "
-                  f"{together / serial:.1f}x one-core count(*))")
-            print(f"  one query per metric, {len(metrics)} queries         {apart:7.2f} s  "
-                  f"({apart / together:.1f}x evaluate, {apart / count_all:.1f}x count(*))")
+            print(
+                f"  evaluate, 1 query                       {together:7.2f} s  "
+                f"({together / count_all:.1f}x count(*), {together / sum_all:.1f}x sum, "
+                f"{together / serial:.1f}x one-core count(*))"
+            )
+            print(
+                f"  one query per metric, {len(metrics)} queries         {apart:7.2f} s  "
+                f"({apart / together:.1f}x evaluate, {apart / count_all:.1f}x count(*))"
+            )
     engine.dispose()
 
 

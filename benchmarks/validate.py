@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from northstar_spec.pipeline import check
+from northstar_spec.spec.pipeline import check
 
 ROOT = Path(__file__).resolve().parent.parent
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -53,12 +53,18 @@ def measure(folder: Path, label: str, runs: int) -> None:
     assert not result.failed(), [str(d.location) + d.message for d in result.diagnostics[:3]]
     baseline = best_of(runs, lambda: [yaml.load(f.read_bytes(), Loader=SafeLoader) for f in files])
     library = best_of(runs, lambda: check([], project_file=folder / "northstar.yaml"))
-    cli = best_of(max(1, runs // 2), lambda: subprocess.run(
-        [str(Path(sys.executable).parent / "northstar"), "validate"], cwd=folder, check=True, capture_output=True))
+    cli = best_of(
+        max(1, runs // 2),
+        lambda: subprocess.run(
+            [str(Path(sys.executable).parent / "northstar"), "validate"], cwd=folder, check=True, capture_output=True
+        ),
+    )
     print(f"{label}: {len(files)} specs")
     print(f"  yaml.safe_load baseline  {baseline * 1000:8.1f} ms")
-    print(f"  pipeline.check()         {library * 1000:8.1f} ms  ({library / baseline:.1f}x baseline, "
-          f"{library / len(files) * 1000:.2f} ms/spec)")
+    print(
+        f"  pipeline.check()         {library * 1000:8.1f} ms  ({library / baseline:.1f}x baseline, "
+        f"{library / len(files) * 1000:.2f} ms/spec)"
+    )
     print(f"  northstar validate (CLI) {cli * 1000:8.1f} ms  (process start and imports included)")
 
 

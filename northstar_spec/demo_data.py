@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional
 
 import sqlalchemy as sa
 
@@ -75,7 +75,8 @@ class _World:
     def launch(self, day: dt.date, weeks_ago: int = 30) -> float:
         """A launch spike and the drop after it: +60 %, +25 %, then 10 % below trend for two weeks."""
         return {weeks_ago: 1.6, weeks_ago - 1: 1.25, weeks_ago - 2: 0.9, weeks_ago - 3: 0.9}.get(
-            self.weeks_ago(day), 1.0)
+            self.weeks_ago(day), 1.0
+        )
 
     def breach(self, day: dt.date, weeks: tuple[int, ...] = (3, 4)) -> bool:
         return self.weeks_ago(day) in weeks
@@ -94,8 +95,14 @@ def _skewed(world: _World, pool: list[str]) -> str:
     return pool[min(len(pool) - 1, int(len(pool) * world.rng.random() ** 1.6))]
 
 
-def _outcome(world: _World, table: Table, causes: Callable[[tuple], bool], share: float,
-             make: Callable[[tuple, dt.datetime], tuple], lead_days: int = 14) -> None:
+def _outcome(
+    world: _World,
+    table: Table,
+    causes: Callable[[tuple], bool],
+    share: float,
+    make: Callable[[tuple, dt.datetime], tuple],
+    lead_days: int = 14,
+) -> None:
     """The outcome a North Star claims to lead: events that follow some of its
     events about two weeks later, so that `northstar backtest` finds the lead.
 
@@ -112,10 +119,17 @@ def _outcome(world: _World, table: Table, causes: Callable[[tuple], bool], share
 
 def invoicing(world: _World) -> Table:
     """Acme Invoicing: accounts send invoices and get paid, more and more online."""
-    table = Table("invoicing_events", [
-        ("occurred_at", sa.DateTime()), ("event_type", sa.String(32)), ("account_id", sa.String(16)),
-        ("invoice_id", sa.String(16)), ("channel", sa.String(8)), ("days_to_pay", sa.Integer()),
-    ])
+    table = Table(
+        "invoicing_events",
+        [
+            ("occurred_at", sa.DateTime()),
+            ("event_type", sa.String(32)),
+            ("account_id", sa.String(16)),
+            ("invoice_id", sa.String(16)),
+            ("channel", sa.String(8)),
+            ("days_to_pay", sa.Integer()),
+        ],
+    )
     add, invoice = table.rows.append, 0
     for offset, day in world.days():
         w = B2B_WEEKDAYS[day.weekday()] * world.launch(day)
@@ -132,25 +146,37 @@ def invoicing(world: _World) -> Table:
         for _ in range(world.count(0.22 * len(accounts) / world.scale * w)):
             online = world.rng.random() < 0.38 + 0.27 * progress
             days = max(0, round(world.rng.gauss(19 - 6 * progress, 6)))
-            add((world.at(day), "invoice_paid", _skewed(world, accounts), None,
-                 "online" if online else "offline", days))
+            add(
+                (world.at(day), "invoice_paid", _skewed(world, accounts), None, "online" if online else "offline", days)
+            )
         disputes = 14.0 if world.breach(day) else 5.5
         for _ in range(world.count(disputes * w)):
             add((world.at(day), "payment_disputed", _skewed(world, accounts), None, None, None))
         for _ in range(world.count((18 if world.breach(day, (9,)) else 8.5) * B2B_WEEKDAYS[day.weekday()])):
             add((world.at(day), "account_cancelled", world.rng.choice(accounts), None, None, None))
     # Acme earns its fee when an online payment is paid out to the business, two weeks later.
-    _outcome(world, table, lambda r: r[1] == "invoice_paid" and r[4] == "online", 1.0,
-             lambda r, at: (at, "payout_settled", r[2], None, "online", None))
+    _outcome(
+        world,
+        table,
+        lambda r: r[1] == "invoice_paid" and r[4] == "online",
+        1.0,
+        lambda r, at: (at, "payout_settled", r[2], None, "online", None),
+    )
     return table
 
 
 def collab(world: _World) -> Table:
     """Teamspace: teams form, complete projects together, invite members, churn."""
-    table = Table("collab_events", [
-        ("occurred_at", sa.DateTime()), ("event_type", sa.String(32)), ("team_id", sa.String(16)),
-        ("user_id", sa.String(24)), ("project_id", sa.String(16)),
-    ])
+    table = Table(
+        "collab_events",
+        [
+            ("occurred_at", sa.DateTime()),
+            ("event_type", sa.String(32)),
+            ("team_id", sa.String(16)),
+            ("user_id", sa.String(24)),
+            ("project_id", sa.String(16)),
+        ],
+    )
     add, project = table.rows.append, 0
     for offset, day in world.days():
         w = B2B_WEEKDAYS[day.weekday()] * world.launch(day, 26)
@@ -172,18 +198,26 @@ def collab(world: _World) -> Table:
         for _ in range(world.count(churn * B2B_WEEKDAYS[day.weekday()])):
             add((world.at(day), "team_churned", world.rng.choice(teams), None, None))
     # Teams that finish projects add seats a couple of weeks later.
-    _outcome(world, table, lambda r: r[1] == "project_completed", 0.5,
-             lambda r, at: (at, "seat_added", r[2], None, None))
+    _outcome(
+        world, table, lambda r: r[1] == "project_completed", 0.5, lambda r, at: (at, "seat_added", r[2], None, None)
+    )
     return table
 
 
 def bookings(world: _World) -> Table:
     """Staybnb: guests search and book nights in hosts' listings; some cancel, some complain."""
-    table = Table("booking_events", [
-        ("occurred_at", sa.DateTime()), ("event_type", sa.String(32)), ("guest_id", sa.String(16)),
-        ("host_id", sa.String(16)), ("listing_id", sa.String(16)), ("nights", sa.Integer()),
-        ("is_repeat_guest", sa.Integer()),
-    ])
+    table = Table(
+        "booking_events",
+        [
+            ("occurred_at", sa.DateTime()),
+            ("event_type", sa.String(32)),
+            ("guest_id", sa.String(16)),
+            ("host_id", sa.String(16)),
+            ("listing_id", sa.String(16)),
+            ("nights", sa.Integer()),
+            ("is_repeat_guest", sa.Integer()),
+        ],
+    )
     add = table.rows.append
     for offset, day in world.days():
         season = 1 + 0.25 * math.sin(2 * math.pi * (day.timetuple().tm_yday - 80) / 365)
@@ -195,32 +229,62 @@ def bookings(world: _World) -> Table:
                 if world.rng.random() < 0.82:
                     add((world.at(day), "listing_available", None, f"h{listing}", listing, None, None))
         for _ in range(world.count(0.06 * len(listings) / world.scale)):
-            add((world.at(day), "first_booking_hosted", None, f"hn{offset}-{world.rng.randrange(10**6)}", None,
-                 None, None))
+            add(
+                (
+                    world.at(day),
+                    "first_booking_hosted",
+                    None,
+                    f"hn{offset}-{world.rng.randrange(10**6)}",
+                    None,
+                    None,
+                    None,
+                )
+            )
         for _ in range(world.count(0.075 * len(guests) / world.scale * w)):
             add((world.at(day), "search", world.rng.choice(guests), None, None, None, None))
         confirmed = world.count(0.0135 * len(guests) / world.scale * w)
         for _ in range(confirmed):
             nights = 1 + min(20, int(world.rng.expovariate(1 / 2.3)))
-            add((world.at(day), "booking_confirmed", _skewed(world, guests), None, world.rng.choice(listings),
-                 nights, int(world.rng.random() < 0.3 + 0.1 * offset / DAYS)))
+            add(
+                (
+                    world.at(day),
+                    "booking_confirmed",
+                    _skewed(world, guests),
+                    None,
+                    world.rng.choice(listings),
+                    nights,
+                    int(world.rng.random() < 0.3 + 0.1 * offset / DAYS),
+                )
+            )
         rate = 0.14 if world.breach(day, (2,)) else 0.055
         for _ in range(world.count(confirmed * rate / world.scale)):
             add((world.at(day), "booking_cancelled", world.rng.choice(guests), None, None, None, None))
         for _ in range(world.count((5.0 if world.breach(day, (7,)) else 1.4) * w)):
             add((world.at(day), "complaint_filed", world.rng.choice(guests), None, None, None, None))
     # Guests stay about two weeks after booking (the fee is earned at check-out); a few bookings never happen.
-    _outcome(world, table, lambda r: r[1] == "booking_confirmed", 0.94,
-             lambda r, at: (at, "stay_completed", r[2], None, r[4], r[5], r[6]))
+    _outcome(
+        world,
+        table,
+        lambda r: r[1] == "booking_confirmed",
+        0.94,
+        lambda r, at: (at, "stay_completed", r[2], None, r[4], r[5], r[6]),
+    )
     return table
 
 
 def listening(world: _World) -> Table:
     """Tunewave: listeners play, skip and save tracks; trials convert or expire; some cancel."""
-    table = Table("listening_events", [
-        ("occurred_at", sa.DateTime()), ("event_type", sa.String(32)), ("listener_id", sa.String(16)),
-        ("track_id", sa.String(16)), ("seconds_played", sa.Integer()), ("play_source", sa.String(16)),
-    ])
+    table = Table(
+        "listening_events",
+        [
+            ("occurred_at", sa.DateTime()),
+            ("event_type", sa.String(32)),
+            ("listener_id", sa.String(16)),
+            ("track_id", sa.String(16)),
+            ("seconds_played", sa.Integer()),
+            ("play_source", sa.String(16)),
+        ],
+    )
     add = table.rows.append
     for offset, day in world.days():
         w = LEISURE_WEEKDAYS[day.weekday()] * world.launch(day, 22)
@@ -229,32 +293,69 @@ def listening(world: _World) -> Table:
         plays = world.count(0.2 * len(listeners) / world.scale * w)
         for _ in range(plays):
             source = "recommendation" if world.rng.random() < 0.25 + 0.2 * progress else "library"
-            add((world.at(day), "track_played", _skewed(world, listeners), f"s{world.rng.randrange(5000)}",
-                 int(world.rng.gammavariate(2.0, 900)), source))
+            add(
+                (
+                    world.at(day),
+                    "track_played",
+                    _skewed(world, listeners),
+                    f"s{world.rng.randrange(5000)}",
+                    int(world.rng.gammavariate(2.0, 900)),
+                    source,
+                )
+            )
         skip = 0.42 if world.breach(day, (5, 6)) else 0.27
         for _ in range(world.count(plays * skip / world.scale)):
-            add((world.at(day), "track_skipped", _skewed(world, listeners), f"s{world.rng.randrange(5000)}", 12,
-                 "recommendation"))
+            add(
+                (
+                    world.at(day),
+                    "track_skipped",
+                    _skewed(world, listeners),
+                    f"s{world.rng.randrange(5000)}",
+                    12,
+                    "recommendation",
+                )
+            )
         for _ in range(world.count(plays * (0.05 + 0.04 * progress) / world.scale)):
-            add((world.at(day), "track_saved", _skewed(world, listeners), f"s{world.rng.randrange(5000)}", None,
-                 "recommendation" if world.rng.random() < 0.6 else "library"))
+            add(
+                (
+                    world.at(day),
+                    "track_saved",
+                    _skewed(world, listeners),
+                    f"s{world.rng.randrange(5000)}",
+                    None,
+                    "recommendation" if world.rng.random() < 0.6 else "library",
+                )
+            )
         trials = world.count(0.012 * len(listeners) / world.scale)
         for _ in range(trials):
             converted = world.rng.random() < 0.28 + 0.1 * progress
-            add((world.at(day), "trial_converted" if converted else "trial_expired",
-                 world.rng.choice(listeners), None, None, None))
+            add(
+                (
+                    world.at(day),
+                    "trial_converted" if converted else "trial_expired",
+                    world.rng.choice(listeners),
+                    None,
+                    None,
+                    None,
+                )
+            )
         for _ in range(world.count(0.004 * len(listeners) / world.scale)):
             add((world.at(day), "premium_cancelled", world.rng.choice(listeners), None, None, None))
     # Listeners who spend hours with Tunewave upgrade to premium a couple of weeks later.
-    _outcome(world, table, lambda r: r[1] == "track_played", 0.1,
-             lambda r, at: (at, "premium_upgraded", r[2], None, None, None))
+    _outcome(
+        world,
+        table,
+        lambda r: r[1] == "track_played",
+        0.1,
+        lambda r, at: (at, "premium_upgraded", r[2], None, None, None),
+    )
     return table
 
 
 GENERATORS: list[Callable[[_World], Table]] = [invoicing, collab, bookings, listening]
 
 
-def generate(seed: int = 7, end: Optional[dt.date] = None, scale: float = 1.0) -> list[Table]:
+def generate(seed: int = 7, end: dt.date | None = None, scale: float = 1.0) -> list[Table]:
     world = _World(seed, end or dt.date.today(), scale)
     return [make(world) for make in GENERATORS]
 
@@ -275,8 +376,10 @@ def write(engine: sa.engine.Engine, tables: list[Table], chunk: int = 20_000) ->
         owned = {row[0] for row in conn.execute(sa.select(meta.c.table_name))}
         foreign = sorted(name for name in targets if name in existing and name not in owned)
         if foreign:
-            raise DemoDataError(f"table(s) {', '.join(foreign)} exist and were not created by northstar demo-data; "
-                                "nothing was written (use another database)")
+            raise DemoDataError(
+                f"table(s) {', '.join(foreign)} exist and were not created by northstar demo-data; "
+                "nothing was written (use another database)"
+            )
         counts = {}
         for table in tables:
             target = targets[table.name]
@@ -286,6 +389,6 @@ def write(engine: sa.engine.Engine, tables: list[Table], chunk: int = 20_000) ->
                 conn.execute(meta.insert(), [{"table_name": table.name}])
             names = [n for n, _ in table.columns]
             for start in range(0, len(table.rows), chunk):
-                conn.execute(target.insert(), [dict(zip(names, row)) for row in table.rows[start:start + chunk]])
+                conn.execute(target.insert(), [dict(zip(names, row)) for row in table.rows[start : start + chunk]])
             counts[table.name] = len(table.rows)
     return counts

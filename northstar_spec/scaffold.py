@@ -7,10 +7,10 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from . import codeowners
-from .loading import parse
-from .model import build_project, build_spec
-from .schema import PROJECT_SCHEMA, SPEC_SCHEMA, schema_dir
+from northstar_spec.review import codeowners
+from northstar_spec.spec.loading import Document, parse
+from northstar_spec.spec.model import build_project, build_spec
+from northstar_spec.spec.schema import PROJECT_SCHEMA, SPEC_SCHEMA, schema_dir
 
 CODEOWNERS = ".github/CODEOWNERS"
 CODEOWNERS_HEADER = (
@@ -46,10 +46,17 @@ def plan(product_name: str, today: dt.date) -> dict[str, str]:
     }
 
 
+def _document(text: str, name: str) -> Document:
+    document, problems = parse(text, name)
+    if document is None:  # a broken template: tests catch it, users never see it
+        raise ScaffoldError(f"the scaffold's {name} does not parse: {problems[0].message}")
+    return document
+
+
 def _codeowners(project_text: str, spec_name: str, spec_text: str) -> str:
     """What `northstar codeowners` writes for the scaffold, so its `--check` passes from the start."""
-    project = build_project(parse(project_text, "northstar.yaml")[0], Path("."))
-    spec = build_spec(parse(spec_text, spec_name)[0])
+    project = build_project(_document(project_text, "northstar.yaml"), Path("."))
+    spec = build_spec(_document(spec_text, spec_name))
     found, _ = codeowners.entries([(spec_name, spec)], project.teams)
     return CODEOWNERS_HEADER + codeowners.block(found)
 

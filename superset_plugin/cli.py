@@ -10,20 +10,25 @@ from pathlib import Path
 
 import click
 
-from northstar_spec.cli import EXIT_FINDINGS, EXIT_USAGE, project_option, validated
-
-from . import naming
-from .bundle import OutputError
-from .client import ImportFailed, SupersetClient, SupersetError
-from .compiler import CompileError, compile_bundle
-from .deploy import DeployRefused, deploy
-from .live import asset_name, compare, fetch
+from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_USAGE, project_option, validated
+from superset_plugin.compiler import naming
+from superset_plugin.compiler.assets import CompileError, compile_bundle
+from superset_plugin.compiler.bundle import OutputError
+from superset_plugin.deploy.apply import DeployRefused, deploy
+from superset_plugin.deploy.client import ImportFailed, SupersetClient, SupersetError
+from superset_plugin.deploy.live import asset_name, compare, fetch
 
 
 @click.command("compile")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write the bundle folder and its .zip into.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the bundle folder and its .zip into.",
+)
 @project_option
 def compile_command(paths, output, project_file) -> None:
     """Compile specs into a Superset 6.1 asset bundle.
@@ -42,9 +47,11 @@ def compile_command(paths, output, project_file) -> None:
     except OSError as exc:
         raise click.UsageError(f"cannot write to {output}: {exc.strerror}") from None
     kinds = [p.split("/")[0] for p in bundle.files]
-    click.echo(f"compiled {len(result.specs)} spec{'s' * (len(result.specs) != 1)}: "
-               f"{kinds.count('dashboards')} dashboards, {kinds.count('charts')} charts, "
-               f"{kinds.count('datasets')} datasets, {kinds.count('databases')} databases")
+    click.echo(
+        f"compiled {len(result.specs)} spec{'s' * (len(result.specs) != 1)}: "
+        f"{kinds.count('dashboards')} dashboards, {kinds.count('charts')} charts, "
+        f"{kinds.count('datasets')} datasets, {kinds.count('databases')} databases"
+    )
     click.echo(f"wrote {len(written) - 1} files to {output / 'northstar_bundle'} and {written[-1]}")
 
 
@@ -52,11 +59,17 @@ def compile_command(paths, output, project_file) -> None:
 
 
 def _connection_options(command):
-    command = click.option("--url", envvar="SUPERSET_URL",
-                           help="Superset base URL (env SUPERSET_URL; default: superset.url of northstar.yaml).")(command)
-    command = click.option("--username", envvar="SUPERSET_USERNAME",
-                           help="Superset user (env SUPERSET_USERNAME). The password is read from "
-                                "SUPERSET_PASSWORD only; SUPERSET_ACCESS_TOKEN may replace both.")(command)
+    command = click.option(
+        "--url",
+        envvar="SUPERSET_URL",
+        help="Superset base URL (env SUPERSET_URL; default: superset.url of northstar.yaml).",
+    )(command)
+    command = click.option(
+        "--username",
+        envvar="SUPERSET_USERNAME",
+        help="Superset user (env SUPERSET_USERNAME). The password is read from "
+        "SUPERSET_PASSWORD only; SUPERSET_ACCESS_TOKEN may replace both.",
+    )(command)
     return command
 
 
@@ -67,11 +80,12 @@ def _client(url, username, project) -> SupersetClient:
     token = os.environ.get("SUPERSET_ACCESS_TOKEN")
     password = os.environ.get("SUPERSET_PASSWORD")
     if not token and not (username and password):
-        raise click.UsageError("no Superset credentials: set SUPERSET_USERNAME and SUPERSET_PASSWORD "
-                               "(or SUPERSET_ACCESS_TOKEN)")
+        raise click.UsageError(
+            "no Superset credentials: set SUPERSET_USERNAME and SUPERSET_PASSWORD (or SUPERSET_ACCESS_TOKEN)"
+        )
     try:
         return SupersetClient(url, username=username, password=password, access_token=token)
-    except ValueError as exc:
+    except SupersetError as exc:  # a malformed URL, or one with credentials in it
         raise click.UsageError(str(exc)) from None
 
 
@@ -108,8 +122,9 @@ def deploy_command(paths, url, username, project_file, dry_run, prune, force) ->
     client = _client(url, username, result.project)
     say = lambda message: click.echo(f"· {message}", err=True)  # noqa: E731
     try:
-        outcome = deploy(client, bundle, result.specs, result.project, dry_run=dry_run, prune=prune, force=force,
-                         progress=say)
+        outcome = deploy(
+            client, bundle, result.specs, result.project, dry_run=dry_run, prune=prune, force=force, progress=say
+        )
     except DeployRefused as exc:
         click.echo(f"northstar: deploy refused: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -124,9 +139,11 @@ def deploy_command(paths, url, username, project_file, dry_run, prune, force) ->
     for note in outcome.notes:
         click.echo(f"note: {note}", err=True)
     plan = outcome.plan
-    click.echo(f"deployed to {client.url}: {plan.count('create')} created, {plan.count('update')} updated, "
-               f"{plan.count('unchanged')} unchanged, {outcome.pruned} deleted"
-               + ("" if outcome.imported else " (no import needed)"))
+    click.echo(
+        f"deployed to {client.url}: {plan.count('create')} created, {plan.count('update')} updated, "
+        f"{plan.count('unchanged')} unchanged, {outcome.pruned} deleted"
+        + ("" if outcome.imported else " (no import needed)")
+    )
     for spec in sorted(result.specs, key=lambda s: s.product.id):
         click.echo(f"  {spec.product.name}: {client.url}/superset/dashboard/{naming.dashboard_slug(spec.product.id)}/")
     click.echo(f"  portfolio: {client.url}/superset/dashboard/{naming.dashboard_slug(naming.PORTFOLIO_ID)}/")
@@ -152,12 +169,28 @@ def drift_command(paths, url, username, project_file, fmt) -> None:
     found = []
     for _, kind, data, live, diffs in compare(bundle, state):
         if live is None:
-            found.append({"kind": kind[:-1], "name": asset_name(data), "uuid": data["uuid"], "field": None,
-                          "compiled": None, "live": "missing"})
+            found.append(
+                {
+                    "kind": kind[:-1],
+                    "name": asset_name(data),
+                    "uuid": data["uuid"],
+                    "field": None,
+                    "compiled": None,
+                    "live": "missing",
+                }
+            )
             continue
         for difference in diffs:
-            found.append({"kind": kind[:-1], "name": asset_name(data), "uuid": data["uuid"],
-                          "field": difference.field, "compiled": difference.compiled, "live": difference.live})
+            found.append(
+                {
+                    "kind": kind[:-1],
+                    "name": asset_name(data),
+                    "uuid": data["uuid"],
+                    "field": difference.field,
+                    "compiled": difference.compiled,
+                    "live": difference.live,
+                }
+            )
     if fmt == "json":
         click.echo(json.dumps(found, indent=2, default=str))
     else:
@@ -165,8 +198,10 @@ def drift_command(paths, url, username, project_file, fmt) -> None:
             if item["field"] is None:
                 click.echo(f"{item['kind']} {item['name']!r}: missing in Superset")
             else:
-                click.echo(f"{item['kind']} {item['name']!r}: {item['field']}: "
-                           f"spec says {item['compiled']!r}, Superset has {item['live']!r}")
+                click.echo(
+                    f"{item['kind']} {item['name']!r}: {item['field']}: "
+                    f"spec says {item['compiled']!r}, Superset has {item['live']!r}"
+                )
         assets = len({i["uuid"] for i in found})
         click.echo(f"{assets} asset{'s' * (assets != 1)} drifted" if found else "no drift")
     sys.exit(EXIT_FINDINGS if found else 0)

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 #: Screenshots of every browser test are kept here (git ignores the folder).
 ARTIFACTS = Path(__file__).resolve().parent.parent / ".artifacts" / "screenshots"
 #: Texts Superset shows in a chart that failed or has nothing to show.
-FAILURE_TEXTS = ("No results were returned", "Unexpected error", "An error occurred", "There is no chart definition",
-                 "Data error", "Error:")
+FAILURE_TEXTS = (
+    "No results were returned",
+    "Unexpected error",
+    "An error occurred",
+    "There is no chart definition",
+    "Data error",
+    "Error:",
+)
 
 
 def chromium_path() -> str:
@@ -59,7 +72,8 @@ def wait_for_dashboard(page, url: str, slug: str, charts: int, timeout_ms: int =
             const loading = document.querySelectorAll('[data-test="loading-indicator"], .loading').length;
             return charts.length === expected && drawn.length === expected && loading === 0;
         }""",
-        arg=charts, timeout=timeout_ms,
+        arg=charts,
+        timeout=timeout_ms,
     )
     seconds = time.monotonic() - start
     page.wait_for_timeout(1200)  # let the charts' entry animation settle before a screenshot

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
 from superset_server import SupersetInstance, running_superset
 
 #: Where the shared server's log stood when a test's call began.
@@ -39,5 +38,9 @@ def pytest_runtest_makereport(item, call):
         with open(instance.log_path, "rb") as log:
             log.seek(item.stash.get(_LOG_OFFSET, 0))
             lines = log.read().decode("utf-8", "replace").splitlines()
-        report.sections.append((f"Superset log during this test ({instance.log_path}, last {_LOG_LINES} lines)",
-                                "\n".join(lines[-_LOG_LINES:])))
+        report.sections.append(
+            (
+                f"Superset log during this test ({instance.log_path}, last {_LOG_LINES} lines)",
+                "\n".join(lines[-_LOG_LINES:]),
+            )
+        )

@@ -25,5 +25,10 @@ def northstar_executable() -> str:
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [northstar_executable(), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        [northstar_executable(), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )

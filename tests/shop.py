@@ -9,12 +9,11 @@ window and rows in the running week, both of which must be left out.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pytest
 import sqlalchemy as sa
-
 from warehouses import postgres_uri
 
 URI_ENV = "NORTHSTAR_TEST_SHOP_URI"
@@ -60,15 +59,15 @@ ROWS = [
 
 #: Per week of WEEKS, worked out by hand from ROWS. None: the period has no value.
 EXPECTED = {
-    "weekly_orders": [2, 0, 3, 2],                       # count
-    "weekly_visitors": [2, 0, 3, 1],                     # count_distinct
-    "order_value": [40, None, 60, 20],                   # sum
-    "average_order": [20, None, 20, 10],                 # avg
-    "visit_conversion": [2 / 3, None, 3 / 4, 2 / 1],     # ratio: orders / visits
-    "amount_spread": [26, None, 35, 5],                  # raw SQL: MAX(amount) - MIN(amount) over every row
-    "largest_refund": [4, None, 15, 9],                  # max
-    "smallest_order": [10, None, 5, 8],                  # min
-    "paying_customers": [2, 0, 3, 1],                    # the outcome: count_distinct
+    "weekly_orders": [2, 0, 3, 2],  # count
+    "weekly_visitors": [2, 0, 3, 1],  # count_distinct
+    "order_value": [40, None, 60, 20],  # sum
+    "average_order": [20, None, 20, 10],  # avg
+    "visit_conversion": [2 / 3, None, 3 / 4, 2 / 1],  # ratio: orders / visits
+    "amount_spread": [26, None, 35, 5],  # raw SQL: MAX(amount) - MIN(amount) over every row
+    "largest_refund": [4, None, 15, 9],  # max
+    "smallest_order": [10, None, 5, 8],  # min
+    "paying_customers": [2, 0, 3, 1],  # the outcome: count_distinct
 }
 
 SPEC = """\
@@ -179,8 +178,14 @@ databases:
 """
 
 
-def write_project(folder: Path, *, table: str = "shop_events", average_column: str = "amount",
-                  spread_sql: str = "MAX(amount) - MIN(amount)", spec: str = SPEC) -> Path:
+def write_project(
+    folder: Path,
+    *,
+    table: str = "shop_events",
+    average_column: str = "amount",
+    spread_sql: str = "MAX(amount) - MIN(amount)",
+    spec: str = SPEC,
+) -> Path:
     """northstar.yaml and specs/corner-shop.yaml in `folder`; returns the spec file."""
     (folder / "specs").mkdir(parents=True, exist_ok=True)
     (folder / "northstar.yaml").write_text(PROJECT)
@@ -192,16 +197,25 @@ def write_project(folder: Path, *, table: str = "shop_events", average_column: s
 def write_rows(uri: str, rows: Sequence[tuple] = ROWS, table: str = "shop_events") -> str:
     engine = sa.create_engine(uri)
     metadata = sa.MetaData()
-    target = sa.Table(table, metadata, sa.Column("occurred_at", sa.DateTime()), sa.Column("event_type", sa.String(16)),
-                      sa.Column("customer_id", sa.String(8)), sa.Column("amount", sa.Integer()))
+    target = sa.Table(
+        table,
+        metadata,
+        sa.Column("occurred_at", sa.DateTime()),
+        sa.Column("event_type", sa.String(16)),
+        sa.Column("customer_id", sa.String(8)),
+        sa.Column("amount", sa.Integer()),
+    )
     try:
         with engine.begin() as conn:
             target.drop(conn, checkfirst=True)
             target.create(conn)
-            conn.execute(target.insert(), [
-                {"occurred_at": _at(at), "event_type": kind, "customer_id": customer, "amount": amount}
-                for at, kind, customer, amount in rows
-            ])
+            conn.execute(
+                target.insert(),
+                [
+                    {"occurred_at": _at(at), "event_type": kind, "customer_id": customer, "amount": amount}
+                    for at, kind, customer, amount in rows
+                ],
+            )
     finally:
         engine.dispose()
     return uri

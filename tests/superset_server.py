@@ -4,7 +4,7 @@ Real rather than mocked, because what matters is how Superset actually
 behaves (CSRF with a Bearer token, opaque import errors, all-or-nothing
 imports), and a mock would only repeat our assumptions.
 
-Start-up is the price: superset_plugin.local sets up in one process and
+Start-up is the price: superset_plugin.local.superset sets up in one process and
 serves with gunicorn --preload (about 13 s and 4 s on two cores), and within
 one test run a prepared metadata database is reused per `extra_config`/`env`,
 so a second instance with the same configuration is healthy in about 4 s.
@@ -25,13 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
 
 import pytest
 
-from superset_plugin import local
+from superset_plugin.local import superset as local
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"
@@ -43,7 +43,7 @@ STOP_TIMEOUT = 15
 
 # {configuration key: (prepared metadata database, its SECRET_KEY)} for this test process.
 _PREPARED: dict[str, tuple[Path, str]] = {}
-_PREPARED_DIR: Optional[Path] = None
+_PREPARED_DIR: Path | None = None
 
 
 def executable(name: str) -> str:
@@ -53,7 +53,9 @@ def executable(name: str) -> str:
         pytest.fail(
             f"{name} is not installed next to {sys.executable}: tests marked `superset` need Superset 6.1."
             " Run them in the Superset virtualenv (`make test-superset`, or .venv-superset/bin/pytest),"
-            " or deselect them with -m 'not superset'.", pytrace=False)
+            " or deselect them with -m 'not superset'.",
+            pytrace=False,
+        )
     return str(path)
 
 
@@ -80,7 +82,7 @@ class SupersetInstance:
     env: dict[str, str]
     #: Seconds spent on set-up (0 when a prepared database was reused) and on the last start.
     timings: dict[str, float] = field(default_factory=dict)
-    _process: Optional[subprocess.Popen] = field(default=None, repr=False)
+    _process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
     def running(self) -> bool:
@@ -152,20 +154,27 @@ def _drop_sqlite_only_table_name_constraint(database: Path) -> None:
         fixed, found = re.subn(r",\s*UNIQUE \(table_name\)", "", row[0] if row else "")
         if found != 1:
             return  # a Superset that no longer has it
-        indexes = [row[0] for row in connection.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tables' AND sql IS NOT NULL")]
+        indexes = [
+            row[0]
+            for row in connection.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tables' AND sql IS NOT NULL"
+            )
+        ]
         connection.executescript(
             "PRAGMA foreign_keys = OFF; BEGIN; "
-            + fixed.replace('"tables"', '"tables_rebuilt"', 1) + "; "
+            + fixed.replace('"tables"', '"tables_rebuilt"', 1)
+            + "; "
             + "INSERT INTO tables_rebuilt SELECT * FROM tables; DROP TABLE tables; "
             + "ALTER TABLE tables_rebuilt RENAME TO tables; "
             + "".join(f"{index}; " for index in indexes)
-            + "COMMIT;")
+            + "COMMIT;"
+        )
 
 
 @contextlib.contextmanager
-def running_superset(extra_config: str = "", env: Optional[dict[str, str]] = None, *,
-                     root: Optional[Path] = None) -> Iterator[SupersetInstance]:
+def running_superset(
+    extra_config: str = "", env: dict[str, str] | None = None, *, root: Path | None = None
+) -> Iterator[SupersetInstance]:
     """A fresh Superset 6.1 with user admin/admin, stopped (process group killed) on exit.
 
     `extra_config` is appended to the generated superset_config.py, after
@@ -183,9 +192,16 @@ def running_superset(extra_config: str = "", env: Optional[dict[str, str]] = Non
     config_path = local.write_config(home, extra_config)
     port = local.free_port()
     instance = SupersetInstance(
-        url=f"http://127.0.0.1:{port}", username=ADMIN_USERNAME, password=ADMIN_PASSWORD, home=home,
-        config_path=config_path, log_path=home / "superset.log", secret_key=secret_key, port=port,
-        env=local.environment(home, config_path, secret_key, env))
+        url=f"http://127.0.0.1:{port}",
+        username=ADMIN_USERNAME,
+        password=ADMIN_PASSWORD,
+        home=home,
+        config_path=config_path,
+        log_path=home / "superset.log",
+        secret_key=secret_key,
+        port=port,
+        env=local.environment(home, config_path, secret_key, env),
+    )
     try:
         _prepare(instance, key)
         instance.start()

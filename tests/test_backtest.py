@@ -9,12 +9,12 @@ import os
 import struct
 
 import pytest
-
 from helpers import run_cli
-from northstar_spec import backtest
-from northstar_spec.evaluate import Series
-from northstar_spec.pipeline import check
 from shop import SPEC, URI_ENV, database, write_project, write_rows
+
+from northstar_spec.spec.pipeline import check
+from northstar_spec.warehouse import backtest
+from northstar_spec.warehouse.evaluate import Series
 
 START = dt.date(2026, 1, 5)  # a Monday
 
@@ -74,8 +74,10 @@ def test_an_input_that_moved_while_the_north_star_did_not_is_a_red_flag(spec):
     still = series(spec, "order_value", [50, 51, 50, 49, 50, 51, 50, 50])
     result = backtest.analyse(spec, ns, [moved, still], None, max_lag=2)
     assert [(f.kind, f.metric) for f in result.red_flags] == [("input-moved-north-star-flat", "weekly_visitors")]
-    assert result.red_flags[0].message == ("weekly_visitors rose +55.0% (first 2 weeks of the window against the "
-                                           "last 2 weeks) while the North Star changed -1.0%")
+    assert result.red_flags[0].message == (
+        "weekly_visitors rose +55.0% (first 2 weeks of the window against the "
+        "last 2 weeks) while the North Star changed -1.0%"
+    )
     assert result.notes == ("no outcome declared: add `outcome:` to check that the North Star leads it",)
 
 
@@ -92,8 +94,9 @@ def test_a_north_star_that_moves_with_its_outcome_does_not_lead_it(spec):
     together = series(spec, "paying_customers", [2 * v for v in FOLLOWS])
     (flag,) = backtest.analyse(spec, ns, [], together, max_lag=4).red_flags
     assert flag.kind == "north-star-does-not-lead"
-    assert flag.message == ("weekly_orders moves with paying_customers instead of ahead of it "
-                            "(best lag 0 weeks, r = 1.00)")
+    assert flag.message == (
+        "weekly_orders moves with paying_customers instead of ahead of it (best lag 0 weeks, r = 1.00)"
+    )
 
 
 def test_a_north_star_that_no_longer_leads_its_outcome(spec):
@@ -102,8 +105,9 @@ def test_a_north_star_that_no_longer_leads_its_outcome(spec):
     result = backtest.analyse(spec, ns, [], earlier, max_lag=3)
     (flag,) = result.red_flags
     assert flag.kind == "north-star-does-not-lead"
-    assert flag.message == ("weekly_orders does not lead paying_customers: its best correlation (r = 0.43 at "
-                            "lag 2) is below 0.5")
+    assert flag.message == (
+        "weekly_orders does not lead paying_customers: its best correlation (r = 0.43 at lag 2) is below 0.5"
+    )
 
 
 def test_correlation_needs_enough_pairs_and_some_variance():
@@ -121,7 +125,8 @@ BACKTEST_SPEC = SPEC.replace(
 review:""",
     """  measure: {{aggregate: count}}
   filter: "event_type = 'paid'"
-review:""")
+review:""",
+)
 PAID = [7, 7, *FOLLOWS[:-2]]
 END = START + dt.timedelta(weeks=len(LEVER), days=2)  # the Wednesday after the last week
 
@@ -131,10 +136,13 @@ def history_rows() -> list[tuple]:
     for week, (visits, orders, paid) in enumerate(zip(LEVER, FOLLOWS, PAID)):
         monday = dt.datetime.combine(START + dt.timedelta(weeks=week), dt.time(10))
         rows += [((monday + dt.timedelta(minutes=i)).isoformat(" "), "visit", f"v{i}", None) for i in range(visits)]
-        rows += [((monday + dt.timedelta(hours=1, minutes=i)).isoformat(" "), "order", f"c{i}", 10)
-                 for i in range(orders)]
-        rows += [((monday + dt.timedelta(days=6, hours=13, minutes=i)).isoformat(" "), "paid", f"c{i}", None)
-                 for i in range(paid)]
+        rows += [
+            ((monday + dt.timedelta(hours=1, minutes=i)).isoformat(" "), "order", f"c{i}", 10) for i in range(orders)
+        ]
+        rows += [
+            ((monday + dt.timedelta(days=6, hours=13, minutes=i)).isoformat(" "), "paid", f"c{i}", None)
+            for i in range(paid)
+        ]
     return rows
 
 
@@ -148,8 +156,19 @@ def history(request, tmp_path_factory):
 
 def test_backtest_finds_the_lags_in_the_warehouse(history):
     folder, env = history
-    done = run_cli("backtest", "--periods", str(len(LEVER)), "--end", END.isoformat(), "--max-lag", "3",
-                   "--format", "json", cwd=folder, env=env)
+    done = run_cli(
+        "backtest",
+        "--periods",
+        str(len(LEVER)),
+        "--end",
+        END.isoformat(),
+        "--max-lag",
+        "3",
+        "--format",
+        "json",
+        cwd=folder,
+        env=env,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     (found,) = json.loads(done.stdout)
     assert found["series"]["weekly_visitors"] == LEVER
@@ -184,11 +203,18 @@ def test_backtest_text_and_markdown(history):
 def test_backtest_red_flags_exit_1(history, tmp_path):
     _, env = history
     # An "outcome" that moves before the North Star (the visits it follows) is not led by it.
-    write_project(tmp_path, spec=BACKTEST_SPEC.replace("""filter: "event_type = 'paid'"
-review:""", """filter: "event_type = 'visit'"
-review:"""))
-    done = run_cli("backtest", "--periods", str(len(LEVER)), "--end", END.isoformat(), "--max-lag", "3",
-                   cwd=tmp_path, env=env)
+    write_project(
+        tmp_path,
+        spec=BACKTEST_SPEC.replace(
+            """filter: "event_type = 'paid'"
+review:""",
+            """filter: "event_type = 'visit'"
+review:""",
+        ),
+    )
+    done = run_cli(
+        "backtest", "--periods", str(len(LEVER)), "--end", END.isoformat(), "--max-lag", "3", cwd=tmp_path, env=env
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.splitlines()[-2:] == [
         "Red flags (1):",
@@ -200,8 +226,9 @@ review:"""))
 def test_backtest_png(history, tmp_path):
     folder, env = history
     png = tmp_path / "backtest.png"
-    done = run_cli("backtest", "--periods", str(len(LEVER)), "--end", END.isoformat(), "--png", png,
-                   cwd=folder, env=env)
+    done = run_cli(
+        "backtest", "--periods", str(len(LEVER)), "--end", END.isoformat(), "--png", png, cwd=folder, env=env
+    )
     assert done.returncode == 0, done.stderr
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
@@ -229,8 +256,15 @@ def test_the_demo_data_north_stars_lead_their_outcomes_by_two_weeks(tmp_path):
     from warehouses import demo_warehouse
 
     uri = demo_warehouse(f"sqlite:///{tmp_path / 'warehouse.db'}", end=TODAY)
-    done = run_cli("backtest", "--end", TODAY.isoformat(), "--format", "json", cwd=ROOT,
-                   env={**os.environ, "NORTHSTAR_WAREHOUSE_URI": uri})
+    done = run_cli(
+        "backtest",
+        "--end",
+        TODAY.isoformat(),
+        "--format",
+        "json",
+        cwd=ROOT,
+        env={**os.environ, "NORTHSTAR_WAREHOUSE_URI": uri},
+    )
     assert done.returncode in (0, 1), done.stderr
     found = {b["spec"]: b["outcome"] for b in json.loads(done.stdout)}
     assert sorted(found) == ["acme-invoicing", "staybnb", "teamspace", "tunewave"]

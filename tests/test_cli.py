@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURES, ROOT, TODAY, run_cli
 
 COMMANDS = ["validate", "tree", "rules", "init", "compile", "evaluate", "guardrails", "digest", "backtest"]
@@ -75,7 +74,7 @@ def test_severity_overrides_from_the_project_file(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    ("args", "message"),
     [
         (("validate", "/nonexistent/spec.yaml"), "no such file or directory"),
         (("validate", "--format", "xml"), "Invalid value for '--format'"),
@@ -97,7 +96,7 @@ def test_no_project_file_is_a_usage_error(tmp_path: Path):
 
 
 def test_rules_lists_every_code_and_documents_one():
-    from northstar_spec.rules import ALL_RULES
+    from northstar_spec.spec.registry import ALL_RULES
 
     listing = run_cli("rules")
     assert listing.returncode == 0
@@ -114,8 +113,10 @@ def test_tree_text_and_mermaid():
     assert "└── Collaborating members [collaborating_members] frequency ↑, owner collaboration-squad" in text.stdout
     mermaid = run_cli("tree", ROOT / "specs" / "teamspace.yaml", "--format", "mermaid")
     assert mermaid.stdout.startswith("flowchart TD\n")
-    assert "m_new_team_activation[\"New team activation rate<br/>activation ↑ · activation-squad\"] --> " \
-           "m_weekly_active_teams" in mermaid.stdout
+    assert (
+        'm_new_team_activation["New team activation rate<br/>activation ↑ · activation-squad"] --> '
+        "m_weekly_active_teams" in mermaid.stdout
+    )
 
 
 def test_tree_of_an_invalid_spec_shows_findings():
@@ -129,8 +130,13 @@ def test_init_scaffolds_a_repository_that_validates_clean(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     spec = target / "specs" / "acme-notes.yaml"
     assert spec.read_text().startswith("# yaml-language-server: $schema=../schemas/northstar.schema.json\n")
-    for name in ("northstar.yaml", ".pre-commit-config.yaml", ".github/workflows/northstar.yml",
-                 "schemas/northstar.schema.json", "schemas/project.schema.json"):
+    for name in (
+        "northstar.yaml",
+        ".pre-commit-config.yaml",
+        ".github/workflows/northstar.yml",
+        "schemas/northstar.schema.json",
+        "schemas/project.schema.json",
+    ):
         assert (target / name).is_file(), name
     check = run_cli("validate", "--format", "json", cwd=target)
     assert check.returncode == 0 and json.loads(check.stdout) == [], check.stdout
@@ -145,8 +151,9 @@ def test_init_never_overwrites(tmp_path: Path):
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo, check=True, capture_output=True
+    )
 
 
 def test_changed_north_star_needs_a_history_entry(tmp_path: Path):
@@ -165,11 +172,15 @@ def test_changed_north_star_needs_a_history_entry(tmp_path: Path):
     done = run_cli("validate", "--base", "HEAD", "--today", TODAY.isoformat(), cwd=tmp_path)
     assert done.returncode == 1
     line = changed.splitlines().index("north_star:") + 1
-    assert done.stdout.startswith(f"specs/p.yaml:{line}:1: NS601 error the North Star changed from "
-                                  "'weekly_active_customers' without a new history entry")
+    assert done.stdout.startswith(
+        f"specs/p.yaml:{line}:1: NS601 error the North Star changed from "
+        "'weekly_active_customers' without a new history entry"
+    )
 
-    spec.write_text(changed + "history:\n  - {north_star: weekly_active_customers, until: 2026-11-15, "
-                              "reason: Finishing counts value better.}\n")
+    spec.write_text(
+        changed + "history:\n  - {north_star: weekly_active_customers, until: 2026-11-15, "
+        "reason: Finishing counts value better.}\n"
+    )
     done = run_cli("validate", "--base", "HEAD", "--today", TODAY.isoformat(), cwd=tmp_path)
     assert done.returncode == 0, done.stdout
 
@@ -191,7 +202,7 @@ def test_readme_documents_every_command_option_and_spec_key():
     import click
 
     from northstar_spec.cli import cli
-    from northstar_spec.schema import SPEC_SCHEMA, load_schema
+    from northstar_spec.spec.schema import SPEC_SCHEMA, load_schema
 
     readme = (ROOT / "README.md").read_text()
     context = click.Context(cli)

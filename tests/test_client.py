@@ -10,6 +10,7 @@ import http.server
 import io
 import json
 import logging
+import re
 import secrets
 import socket
 import sqlite3
@@ -19,14 +20,16 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
+from superset_server import SupersetInstance
 
-from superset_plugin import client as client_module
-from superset_plugin.client import (
+from superset_plugin.deploy import client as client_module
+from superset_plugin.deploy.client import (
     AuthenticationFailed,
     ImportFailed,
     NotFound,
@@ -38,8 +41,8 @@ from superset_plugin.client import (
     encode_multipart,
     rison_dumps,
 )
-from superset_plugin.local import free_port
-from superset_server import SupersetInstance
+from superset_plugin.local.superset import free_port
+
 
 def test_the_client_needs_nothing_but_the_standard_library():
     """The CLI installs without extras, and `northstar deploy` must still work."""
@@ -47,10 +50,14 @@ def test_the_client_needs_nothing_but_the_standard_library():
     import sys
 
     tree = ast.parse(Path(client_module.__file__).read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    }
     assert imported <= sys.stdlib_module_names, imported - sys.stdlib_module_names
 
 
@@ -78,8 +85,10 @@ RISON_CASES = [
     ({}, "()"),
     ([1, "a", [True]], "!(1,a,!(!t))"),
     ({"b": 1, "a": "x y"}, "(a:'x y',b:1)"),
-    ({"filters": [{"col": "uuid", "opr": "eq", "value": "5b0a1f0e-0000-4000-8000-000000000000"}], "page": 0},
-     "(filters:!((col:uuid,opr:eq,value:'5b0a1f0e-0000-4000-8000-000000000000')),page:0)"),
+    (
+        {"filters": [{"col": "uuid", "opr": "eq", "value": "5b0a1f0e-0000-4000-8000-000000000000"}], "page": 0},
+        "(filters:!((col:uuid,opr:eq,value:'5b0a1f0e-0000-4000-8000-000000000000')),page:0)",
+    ),
 ]
 
 
@@ -108,7 +117,8 @@ def test_rison_round_trips_through_the_decoder_superset_uses(value, expected):
 
 def _parse_multipart(body: bytes, content_type: str) -> list:
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
     assert message.is_multipart()
     return list(message.iter_parts())
 
@@ -117,7 +127,9 @@ def test_multipart_carries_fields_and_files_byte_for_byte():
     content = bytes(range(256)) + b"\r\n--not-the-boundary\r\n" + b"PK\x03\x04"
     body, content_type = encode_multipart(
         {"overwrite": "true", "passwords": '{"databases/w.yaml": "s3cr\\u00e9t"}'},
-        {"bundle": ("bundle.zip", content, "application/zip")}, boundary="b0undary")
+        {"bundle": ("bundle.zip", content, "application/zip")},
+        boundary="b0undary",
+    )
     assert content_type == "multipart/form-data; boundary=b0undary"
     assert body.endswith(b"--b0undary--\r\n")
     parts = _parse_multipart(body, content_type)
@@ -211,10 +223,17 @@ def test_transient_statuses_give_server_error_once_retries_are_used_up(fake):
     assert fake.count("GET", "/api/v1/chart/1") == 3
 
 
-@pytest.mark.parametrize(("status", "error"), [
-    (400, SupersetError), (401, AuthenticationFailed), (403, PermissionDenied), (404, NotFound),
-    (422, SupersetError), (500, ServerError),
-])
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, SupersetError),
+        (401, AuthenticationFailed),
+        (403, PermissionDenied),
+        (404, NotFound),
+        (422, SupersetError),
+        (500, ServerError),
+    ],
+)
 def test_client_errors_and_500_are_never_retried(fake, status, error):
     fake.answers["/api/v1/chart/1"] = [(status, {"message": "told you"})]
     with pytest.raises(error) as caught:
@@ -252,14 +271,14 @@ def test_unsafe_calls_carry_csrf_token_referer_and_json_accept(fake):
 
 def test_redirects_are_refused_so_credentials_stay_on_the_given_host(fake):
     fake.answers["/api/v1/chart/1"] = [(308, b"")]
-    with pytest.raises(SupersetError, match="redirected to http://elsewhere.invalid/") as caught:
+    with pytest.raises(SupersetError, match=re.escape("redirected to http://elsewhere.invalid/")) as caught:
         _token_client(fake.url).get("/api/v1/chart/1")
     assert caught.value.status == 308
 
 
 def test_a_non_json_answer_says_the_url_is_probably_not_superset(fake):
     fake.answers["/api/v1/chart/1"] = [(200, b"<html><title>Welcome to nginx</title></html>")]
-    with pytest.raises(SupersetError, match="not JSON: check that .* is the address of Superset"):
+    with pytest.raises(SupersetError, match=r"not JSON: check that .* is the address of Superset"):
         _token_client(fake.url).get("/api/v1/chart/1")
 
 
@@ -282,12 +301,13 @@ def test_a_server_that_never_answers_times_out_and_only_safe_calls_are_retried()
     with socket.socket() as listener:  # accepts connections, never answers
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
-        client = SupersetClient(f"http://127.0.0.1:{listener.getsockname()[1]}", access_token="t",
-                                timeout=0.2, retries=1, backoff=0.01)
+        client = SupersetClient(
+            f"http://127.0.0.1:{listener.getsockname()[1]}", access_token="t", timeout=0.2, retries=1, backoff=0.01
+        )
         client._csrf_token = client_module._Secret("c")  # skip fetching one; it would time out too
         with pytest.raises(Unreachable, match=r"did not answer GET /api/v1/chart/ \(timed out\) after 2 attempts"):
             client.get("/api/v1/chart/")
-        with pytest.raises(Unreachable, match="after 1 attempt. It may or may not have taken effect"):
+        with pytest.raises(Unreachable, match=re.escape("after 1 attempt. It may or may not have taken effect")):
             client.post("/api/v1/tag/", {"name": "x"})
 
 
@@ -330,8 +350,10 @@ def _bundle(files: dict[str, dict], root: str = "bundle") -> bytes:
     """A zip with one top-level folder, metadata.yaml included, as Superset's assets import wants."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr(f"{root}/metadata.yaml", _yaml(
-            {"version": "1.0.0", "type": "assets", "timestamp": dt.datetime(2026, 11, 22).isoformat()}))
+        archive.writestr(
+            f"{root}/metadata.yaml",
+            _yaml({"version": "1.0.0", "type": "assets", "timestamp": dt.datetime(2026, 11, 22).isoformat()}),
+        )
         for name, data in files.items():
             archive.writestr(f"{root}/{name}", _yaml(data))
     return out.getvalue()
@@ -345,30 +367,49 @@ class Assets:
         self.database, self.dataset, self.chart, self.dashboard = (str(uuid.uuid4()) for _ in range(4))
         self.files: dict[str, dict] = {
             "databases/warehouse.yaml": {
-                "database_name": f"warehouse-{self.tag}", "sqlalchemy_uri": f"sqlite:///{warehouse}",
-                "uuid": self.database, "version": "1.0.0", "expose_in_sqllab": True, "allow_file_upload": False,
+                "database_name": f"warehouse-{self.tag}",
+                "sqlalchemy_uri": f"sqlite:///{warehouse}",
+                "uuid": self.database,
+                "version": "1.0.0",
+                "expose_in_sqllab": True,
+                "allow_file_upload": False,
                 # Not optional in 6.1: the importer does config["extra"] and fails with a KeyError.
                 "extra": {},
             },
             f"datasets/warehouse-{self.tag}/events.yaml": {
-                "table_name": "events", "uuid": self.dataset, "database_uuid": self.database, "version": "1.0.0",
+                "table_name": "events",
+                "uuid": self.dataset,
+                "database_uuid": self.database,
+                "version": "1.0.0",
                 "main_dttm_col": "ts",
-                "columns": [{"column_name": "ts", "is_dttm": True, "type": "DATETIME"},
-                            {"column_name": "value", "type": "INTEGER"}],
+                "columns": [
+                    {"column_name": "ts", "is_dttm": True, "type": "DATETIME"},
+                    {"column_name": "value", "type": "INTEGER"},
+                ],
                 "metrics": [{"metric_name": "total", "expression": "SUM(value)"}],
             },
         }
         self.add_chart(self.chart, self.dataset, f"Total {self.tag}")
         self.files["dashboards/nsm.yaml"] = {
-            "dashboard_title": f"NSM {self.tag}", "uuid": self.dashboard, "version": "1.0.0",
+            "dashboard_title": f"NSM {self.tag}",
+            "uuid": self.dashboard,
+            "version": "1.0.0",
             "position": {
                 "DASHBOARD_VERSION_KEY": "v2",
                 "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
                 "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": ["ROW-1"]},
-                "ROW-1": {"type": "ROW", "id": "ROW-1", "children": ["CHART-1"],
-                          "meta": {"background": "BACKGROUND_TRANSPARENT"}},
-                "CHART-1": {"type": "CHART", "id": "CHART-1", "children": [],
-                            "meta": {"width": 4, "height": 50, "chartId": 1, "uuid": self.chart}},
+                "ROW-1": {
+                    "type": "ROW",
+                    "id": "ROW-1",
+                    "children": ["CHART-1"],
+                    "meta": {"background": "BACKGROUND_TRANSPARENT"},
+                },
+                "CHART-1": {
+                    "type": "CHART",
+                    "id": "CHART-1",
+                    "children": [],
+                    "meta": {"width": 4, "height": 50, "chartId": 1, "uuid": self.chart},
+                },
             },
             "metadata": {},
         }
@@ -376,13 +417,21 @@ class Assets:
     def add_chart(self, chart_uuid: str, dataset_uuid: str, name: str) -> None:
         params = {"datasource": "1__table", "viz_type": "big_number_total", "metric": "total", "adhoc_filters": []}
         query_context = {
-            "datasource": {"id": 1, "type": "table"}, "force": False, "form_data": params,
+            "datasource": {"id": 1, "type": "table"},
+            "force": False,
+            "form_data": params,
             "queries": [{"metrics": ["total"], "columns": [], "filters": [], "extras": {}, "row_limit": 10}],
-            "result_format": "json", "result_type": "full",
+            "result_format": "json",
+            "result_type": "full",
         }
         self.files[f"charts/{chart_uuid}.yaml"] = {
-            "slice_name": name, "viz_type": "big_number_total", "uuid": chart_uuid, "dataset_uuid": dataset_uuid,
-            "version": "1.0.0", "params": params, "query_context": json.dumps(query_context),
+            "slice_name": name,
+            "viz_type": "big_number_total",
+            "uuid": chart_uuid,
+            "dataset_uuid": dataset_uuid,
+            "version": "1.0.0",
+            "params": params,
+            "query_context": json.dumps(query_context),
         }
 
     def zip(self) -> bytes:
@@ -395,15 +444,15 @@ def warehouse(tmp_path) -> Path:
     path = tmp_path / "warehouse.db"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE events (ts DATETIME, value INTEGER)")
-        connection.executemany("INSERT INTO events VALUES (?, ?)",
-                               [("2026-11-02", 10), ("2026-11-09", 20), ("2026-11-16", 30)])
+        connection.executemany(
+            "INSERT INTO events VALUES (?, ?)", [("2026-11-02", 10), ("2026-11-09", 20), ("2026-11-16", 30)]
+        )
     return path
 
 
 @pytest.fixture
 def client(superset: SupersetInstance) -> SupersetClient:
-    return SupersetClient(superset.url, username=superset.username, password=superset.password,
-                          retries=1, backoff=0.1)
+    return SupersetClient(superset.url, username=superset.username, password=superset.password, retries=1, backoff=0.1)
 
 
 def _database_named(client: SupersetClient, name: str) -> list[dict]:
@@ -420,13 +469,14 @@ def test_login_gets_tokens_and_the_api_answers(client):
 def test_a_wrong_password_raises_authentication_failed_without_the_password(superset, caplog):
     wrong = f"wrong-{secrets.token_hex(8)}"
     client = SupersetClient(superset.url, username="admin", password=wrong)
-    with caplog.at_level(logging.DEBUG, logger=client_module.__name__), \
-            pytest.raises(AuthenticationFailed) as caught:
+    with caplog.at_level(logging.DEBUG, logger=client_module.__name__), pytest.raises(AuthenticationFailed) as caught:
         client.login()
     error = caught.value
     assert error.status == 401
-    assert str(error) == (f"Superset at {superset.url} refused the login of user 'admin' (401 Not authorized):"
-                          " check the user name and password.")
+    assert str(error) == (
+        f"Superset at {superset.url} refused the login of user 'admin' (401 Not authorized):"
+        " check the user name and password."
+    )
     assert wrong not in str(error) + repr(error) + repr(client) + caplog.text
 
 
@@ -434,9 +484,15 @@ def test_a_wrong_password_raises_authentication_failed_without_the_password(supe
 def test_a_post_gets_and_sends_a_csrf_token_first(superset, client):
     client.login()
     bare = urllib.request.Request(
-        f"{superset.url}/api/v1/tag/", data=b'{"name":"no-csrf"}', method="POST",
-        headers={"Authorization": f"Bearer {client._access_token.value}", "Content-Type": "application/json",
-                 "Accept": "application/json"})
+        f"{superset.url}/api/v1/tag/",
+        data=b'{"name":"no-csrf"}',
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {client._access_token.value}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(bare, timeout=10)
     assert refused.value.code == 400
@@ -483,8 +539,9 @@ def test_import_of_a_minimal_bundle_creates_everything_findable_by_uuid(client, 
     assert chart["slice_name"] == f"Total {assets.tag}"
     assert dataset["table_name"] == "events"
     assert all(isinstance(found["id"], int) for found in (dashboard, chart, dataset))
-    assert [c["slice_name"] for c in client.get(f"/api/v1/dashboard/{dashboard['id']}/charts")["result"]] \
-        == [f"Total {assets.tag}"]
+    assert [c["slice_name"] for c in client.get(f"/api/v1/dashboard/{dashboard['id']}/charts")["result"]] == [
+        f"Total {assets.tag}"
+    ]
     data = client.chart_data(chart["id"])
     assert data["result"][0]["data"] == [{"total": 60}]
 
@@ -508,8 +565,12 @@ def test_import_with_an_unknown_dataset_uuid_fails_and_rolls_back_all_but_the_da
     assert "northstar validate" in str(error) and "server log" in str(error)
     assert "db-secret-7c1e" not in str(error) + repr(error) + caplog.text
     # Rolled back: not even the good dataset, chart and dashboard exist...
-    for kind, object_uuid in [("dashboard", assets.dashboard), ("chart", assets.chart), ("chart", broken),
-                              ("dataset", assets.dataset)]:
+    for kind, object_uuid in [
+        ("dashboard", assets.dashboard),
+        ("chart", assets.chart),
+        ("chart", broken),
+        ("dataset", assets.dataset),
+    ]:
         assert client.find_by_uuid(kind, object_uuid) is None, kind
     # ...except the new database: FAB commits the session when the import adds its access permission.
     assert [d["uuid"] for d in _database_named(client, f"warehouse-{assets.tag}")] == [assets.database]
@@ -525,8 +586,11 @@ def test_database_passwords_go_with_the_import_keyed_by_path_inside_the_zip(clie
     assets = Assets(warehouse)
     name = f"postgres-{assets.tag}"
     assets.files["databases/postgres.yaml"] = {
-        "database_name": name, "sqlalchemy_uri": "postgresql://postgres:XXXXXXXXXX@127.0.0.1:5432/test",
-        "uuid": str(uuid.uuid4()), "version": "1.0.0", "extra": {},
+        "database_name": name,
+        "sqlalchemy_uri": "postgresql://postgres:XXXXXXXXXX@127.0.0.1:5432/test",
+        "uuid": str(uuid.uuid4()),
+        "version": "1.0.0",
+        "extra": {},
     }
     with pytest.raises(ImportFailed):  # a new database with a masked password needs one
         client.import_assets(assets.zip())
@@ -546,8 +610,13 @@ def test_list_all_pages_through_every_result(client, warehouse, monkeypatch):
         assets.add_chart(str(uuid.uuid4()), assets.dataset, f"Paged {assets.tag} {n}")
     client.import_assets(assets.zip())
     monkeypatch.setattr(client_module, "PAGE_SIZE", 2)
-    rows = client.list_all("chart", q={"filters": [{"col": "slice_name", "opr": "ct", "value": f"Paged {assets.tag}"}],
-                                       "columns": ["id", "slice_name"]})
+    rows = client.list_all(
+        "chart",
+        q={
+            "filters": [{"col": "slice_name", "opr": "ct", "value": f"Paged {assets.tag}"}],
+            "columns": ["id", "slice_name"],
+        },
+    )
     assert sorted(r["slice_name"] for r in rows) == [f"Paged {assets.tag} {n}" for n in range(4)]
 
 
@@ -602,12 +671,20 @@ def test_a_rejected_token_without_credentials_to_renew_it_raises(superset):
 def test_a_user_without_the_role_gets_permission_denied_and_no_secret_leaks(superset, client, warehouse, caplog):
     gamma = client.list_all("security/roles", q={"filters": [{"col": "name", "opr": "eq", "value": "Gamma"}]})
     username, password = f"viewer-{uuid.uuid4().hex[:6]}", f"Pw-{secrets.token_hex(10)}"
-    client.post("/api/v1/security/users/", {
-        "username": username, "password": password, "first_name": "V", "last_name": "Iewer", "active": True,
-        "email": f"{username}@example.com", "roles": [gamma[0]["id"]]})
+    client.post(
+        "/api/v1/security/users/",
+        {
+            "username": username,
+            "password": password,
+            "first_name": "V",
+            "last_name": "Iewer",
+            "active": True,
+            "email": f"{username}@example.com",
+            "roles": [gamma[0]["id"]],
+        },
+    )
     viewer = SupersetClient(superset.url, username=username, password=password)
-    with caplog.at_level(logging.DEBUG, logger=client_module.__name__), \
-            pytest.raises(PermissionDenied) as caught:
+    with caplog.at_level(logging.DEBUG, logger=client_module.__name__), pytest.raises(PermissionDenied) as caught:
         viewer.import_assets(Assets(warehouse).zip())
     error = caught.value
     assert error.status == 403

@@ -8,13 +8,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, run_cli
-from northstar_spec import codeowners
-from northstar_spec.codeowners import BEGIN, END
 
-TEAMSPACE = ("/specs/teamspace.yaml @northstar-demo/activation @northstar-demo/collaboration "
-             "@northstar-demo/growth @northstar-demo/product-leadership")
+from northstar_spec.review import codeowners
+from northstar_spec.review.codeowners import BEGIN, END
+
+TEAMSPACE = (
+    "/specs/teamspace.yaml @northstar-demo/activation @northstar-demo/collaboration "
+    "@northstar-demo/growth @northstar-demo/product-leadership"
+)
 
 
 def project(target: Path) -> Path:
@@ -26,7 +28,7 @@ def project(target: Path) -> Path:
 
 def generated_lines(text: str) -> list[str]:
     lines = text.splitlines()
-    return lines[lines.index(BEGIN) + 2: lines.index(END)]
+    return lines[lines.index(BEGIN) + 2 : lines.index(END)]
 
 
 def test_one_line_per_spec_with_every_owning_team(tmp_path: Path):
@@ -35,8 +37,12 @@ def test_one_line_per_spec_with_every_owning_team(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "wrote .github/CODEOWNERS (4 specs)"
     lines = generated_lines((repo / ".github" / "CODEOWNERS").read_text())
-    assert [line.split()[0] for line in lines] == ["/specs/acme-invoicing.yaml", "/specs/staybnb.yaml",
-                                                   "/specs/teamspace.yaml", "/specs/tunewave.yaml"]
+    assert [line.split()[0] for line in lines] == [
+        "/specs/acme-invoicing.yaml",
+        "/specs/staybnb.yaml",
+        "/specs/teamspace.yaml",
+        "/specs/tunewave.yaml",
+    ]
     assert TEAMSPACE in lines
 
 
@@ -55,8 +61,10 @@ def test_check_passes_when_current_and_fails_with_the_diff_when_stale(tmp_path: 
     stale = run_cli("codeowners", "--check", cwd=repo)
     assert stale.returncode == 1
     assert "-" + TEAMSPACE in stale.stdout
-    assert "+/specs/teamspace.yaml @northstar-demo/collaboration @northstar-demo/growth " \
-           "@northstar-demo/product-leadership" in stale.stdout
+    assert (
+        "+/specs/teamspace.yaml @northstar-demo/collaboration @northstar-demo/growth "
+        "@northstar-demo/product-leadership" in stale.stdout
+    )
     assert "is out of date; run `northstar codeowners`" in stale.stderr
 
 
@@ -82,8 +90,10 @@ def test_a_team_without_review_handle_is_a_warning(tmp_path: Path):
     project_file.write_text(text.replace(old, "}"))
     done = run_cli("codeowners", "--output", "owners.txt", cwd=repo)
     assert done.returncode == 0
-    assert done.stderr == ("warning: team 'growth' owns metrics in specs/teamspace.yaml but has no review_handle "
-                           "in northstar.yaml; it is not asked to review them\n")
+    assert done.stderr == (
+        "warning: team 'growth' owns metrics in specs/teamspace.yaml but has no review_handle "
+        "in northstar.yaml; it is not asked to review them\n"
+    )
     assert "@northstar-demo/growth" not in (repo / "owners.txt").read_text()
 
 
@@ -115,8 +125,10 @@ def test_broken_markers_are_a_usage_error(tmp_path: Path):
 
 def test_init_writes_a_current_codeowners(tmp_path: Path):
     assert run_cli("init", tmp_path / "m", "--product", "Acme Notes").returncode == 0
-    assert "/specs/acme-notes.yaml @your-org/core @your-org/growth @your-org/product-leadership" in \
-           (tmp_path / "m" / ".github" / "CODEOWNERS").read_text()
+    assert (
+        "/specs/acme-notes.yaml @your-org/core @your-org/growth @your-org/product-leadership"
+        in (tmp_path / "m" / ".github" / "CODEOWNERS").read_text()
+    )
     done = run_cli("codeowners", "--check", cwd=tmp_path / "m")
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -128,7 +140,7 @@ def test_init_inside_a_larger_repository_leaves_codeowners_to_its_top(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    "existing, expected",
+    ("existing", "expected"),
     [
         (None, f"{BEGIN}\nNOTE\n/a @t\n{END}\n"),
         ("* @x\n", f"* @x\n\n{BEGIN}\nNOTE\n/a @t\n{END}\n"),

@@ -8,12 +8,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURES, ROOT, TODAY, run_cli
-from northstar_spec.pipeline import check
-from superset_plugin import import_schemas, naming
-from superset_plugin.bundle import BANNER, Bundle, OutputError
-from superset_plugin.compiler import CompileError, compile_bundle
+
+from northstar_spec.spec.pipeline import check
+from superset_plugin.compiler import naming
+from superset_plugin.compiler.assets import CompileError, compile_bundle
+from superset_plugin.compiler.bundle import BANNER, Bundle, OutputError
+from superset_plugin.deploy import import_schemas
 
 GOLDEN = Path(__file__).parent / "golden" / "bundle"
 PASSWORD = "s3cr3t-pa55"
@@ -55,26 +56,35 @@ def test_zip_has_one_root_folder_and_only_yaml():
 
 def test_every_uuid_reference_resolves_inside_the_bundle():
     files = example_bundle().files
-    uuids = {kind: {d["uuid"] for p, d in files.items() if p.startswith(kind)}
-             for kind in ("databases", "datasets", "charts", "dashboards")}
+    uuids = {
+        kind: {d["uuid"] for p, d in files.items() if p.startswith(kind)}
+        for kind in ("databases", "datasets", "charts", "dashboards")
+    }
     for path, data in files.items():
         if path.startswith("datasets/"):
             assert data["database_uuid"] in uuids["databases"], path
         if path.startswith("charts/"):
             assert data["dataset_uuid"] in uuids["datasets"], path
         if path.startswith("dashboards/"):
-            referenced = {n["meta"]["uuid"] for n in data["position"].values()
-                          if isinstance(n, dict) and n.get("type") == "CHART"}
+            referenced = {
+                n["meta"]["uuid"] for n in data["position"].values() if isinstance(n, dict) and n.get("type") == "CHART"
+            }
             assert referenced and referenced <= uuids["charts"], path
-    used = {n["meta"]["uuid"] for p, d in files.items() if p.startswith("dashboards/")
-            for n in d["position"].values() if isinstance(n, dict) and n.get("type") == "CHART"}
+    used = {
+        n["meta"]["uuid"]
+        for p, d in files.items()
+        if p.startswith("dashboards/")
+        for n in d["position"].values()
+        if isinstance(n, dict) and n.get("type") == "CHART"
+    }
     assert used == uuids["charts"], "every chart sits on a dashboard"
 
 
 def test_every_chart_metric_is_a_metric_of_its_dataset():
     files = example_bundle().files
-    metrics = {d["uuid"]: {m["metric_name"] for m in d["metrics"]} for p, d in files.items()
-               if p.startswith("datasets/")}
+    metrics = {
+        d["uuid"]: {m["metric_name"] for m in d["metrics"]} for p, d in files.items() if p.startswith("datasets/")
+    }
     for path, data in files.items():
         if path.startswith("charts/"):
             names = data["params"].get("metrics") or [data["params"]["metric"]]
@@ -86,8 +96,9 @@ def test_renaming_a_metric_keeps_its_chart(tmp_path: Path):
     specs.mkdir()
     text = (ROOT / "specs" / "teamspace.yaml").read_text()
     (specs / "teamspace.yaml").write_text(text.replace("name: Invites accepted", "name: Invitations accepted"))
-    before = {p: d["uuid"] for p, d in example_bundle(specs=ROOT / "specs" / "teamspace.yaml").files.items()
-              if "uuid" in d}
+    before = {
+        p: d["uuid"] for p, d in example_bundle(specs=ROOT / "specs" / "teamspace.yaml").files.items() if "uuid" in d
+    }
     after_bundle = example_bundle(specs=specs / "teamspace.yaml")
     after = {p: d["uuid"] for p, d in after_bundle.files.items() if "uuid" in d}
     assert before == after
@@ -101,8 +112,10 @@ def test_passwords_never_enter_the_bundle(tmp_path: Path):
     assert PASSWORD not in repr(bundle)
     assert PASSWORD.encode() not in bundle.to_zip()
     assert all(PASSWORD not in text for text in bundle.rendered().values())
-    assert bundle.files["databases/warehouse.yaml"]["sqlalchemy_uri"] == \
-        "postgresql://northstar:XXXXXXXXXX@warehouse.example:5432/analytics"
+    assert (
+        bundle.files["databases/warehouse.yaml"]["sqlalchemy_uri"]
+        == "postgresql://northstar:XXXXXXXXXX@warehouse.example:5432/analytics"
+    )
 
 
 def test_weeks_start_on_monday_on_sqlite():
@@ -117,8 +130,10 @@ def test_every_chart_leaves_out_the_current_period():
     for path, data in example_bundle().files.items():
         if path.startswith("charts/"):
             filters = data["params"]["adhoc_filters"]
-            assert any(f["expressionType"] == "SQL" and "DATE_TRUNC('week', CURRENT_DATE)" in f["sqlExpression"]
-                       for f in filters), path
+            assert any(
+                f["expressionType"] == "SQL" and "DATE_TRUNC('week', CURRENT_DATE)" in f["sqlExpression"]
+                for f in filters
+            ), path
             time_range = next(f["comparator"] for f in filters if f.get("operator") == "TEMPORAL_RANGE")
             assert time_range.endswith(': DATETRUNC(DATETIME("today"), week)'), path
 
@@ -127,7 +142,7 @@ def test_spec_text_cannot_inject_markup(tmp_path: Path):
     project, specs = tmp_path / "northstar.yaml", tmp_path / "specs"
     specs.mkdir()
     project.write_text((ROOT / "northstar.yaml").read_text())
-    evil = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
+    evil = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
     text = (ROOT / "specs" / "teamspace.yaml").read_text()
     text = text.replace("value_moment: A team completes a project together.", f"value_moment: '{evil}'")
     text = text.replace("name: Invites accepted", "name: '[click](javascript:alert(1)) <b>x</b>'")
@@ -135,8 +150,9 @@ def test_spec_text_cannot_inject_markup(tmp_path: Path):
     result = check([specs], project_file=project, today=TODAY)
     bundle = compile_bundle(result.specs, result.project, ENV)
     dashboard = bundle.files["dashboards/teamspace.yaml"]
-    code = "\n".join(n["meta"]["code"] for n in dashboard["position"].values()
-                     if isinstance(n, dict) and n.get("type") == "MARKDOWN")
+    code = "\n".join(
+        n["meta"]["code"] for n in dashboard["position"].values() if isinstance(n, dict) and n.get("type") == "MARKDOWN"
+    )
     assert "<script" not in code and "<img" not in code and "<b>" not in code
     assert "&lt;script&gt;" in code
     assert "](javascript" not in code and "\\[click\\]\\(javascript:alert" in code
@@ -164,8 +180,13 @@ def test_cli_compile_without_uri_exits_2(tmp_path: Path):
 
 
 def test_cli_compile_refuses_invalid_specs(tmp_path: Path):
-    done = run_cli("compile", FIXTURES / "invalid" / "NS402-owner-not-a-team.yaml", "-o", tmp_path,
-                   env={**os.environ, "FIXTURE_WAREHOUSE_URI": "sqlite://"})
+    done = run_cli(
+        "compile",
+        FIXTURES / "invalid" / "NS402-owner-not-a-team.yaml",
+        "-o",
+        tmp_path,
+        env={**os.environ, "FIXTURE_WAREHOUSE_URI": "sqlite://"},
+    )
     assert done.returncode == 1 and "NS402" in done.stderr and not any(tmp_path.iterdir())
 
 

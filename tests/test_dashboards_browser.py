@@ -9,14 +9,14 @@ import os
 import shutil
 
 import pytest
-
 from browser import browser_page, failures, login, screenshot, wait_for_dashboard
 from helpers import ROOT, TODAY
-from northstar_spec.pipeline import check
-from superset_plugin import naming
-from superset_plugin.client import SupersetClient
-from superset_plugin.compiler import compile_bundle
 from warehouses import sqlite_warehouse
+
+from northstar_spec.spec.pipeline import check
+from superset_plugin.compiler import naming
+from superset_plugin.compiler.assets import compile_bundle
+from superset_plugin.deploy.client import SupersetClient
 
 pytestmark = pytest.mark.superset
 README_IMAGES = ROOT / "docs" / "images"
@@ -30,7 +30,8 @@ def test_every_dashboard_renders_every_chart(superset, tmp_path):
     result = check([ROOT / "specs"], project_file=ROOT / "northstar.yaml")
     bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(tmp_path)})
     SupersetClient(superset.url, username=superset.username, password=superset.password).import_assets(
-        bundle.to_zip(), bundle.passwords)
+        bundle.to_zip(), bundle.passwords
+    )
     dashboards = {d["slug"]: d for p, d in bundle.files.items() if p.startswith("dashboards/")}
     assert len(dashboards) == 5
     with browser_page() as page:
@@ -50,10 +51,17 @@ def test_spec_text_does_not_run_in_the_browser(superset, tmp_path):
     specs.mkdir()
     (tmp_path / "northstar.yaml").write_text((ROOT / "northstar.yaml").read_text())
     text = (ROOT / "specs" / "teamspace.yaml").read_text().replace("id: teamspace\n", "id: evil-space\n")
-    for metric_id in ("weekly_active_teams", "new_team_activation", "invites_accepted", "projects_per_active_team",
-                      "collaborating_members", "weekly_churned_teams"):
+    for metric_id in (
+        "weekly_active_teams",
+        "new_team_activation",
+        "invites_accepted",
+        "projects_per_active_team",
+        "collaborating_members",
+        "weekly_churned_teams",
+    ):
         text = text.replace(f"id: {metric_id}\n", f"id: evil_{metric_id}\n").replace(
-            f"guards: {metric_id}\n", f"guards: evil_{metric_id}\n")
+            f"guards: {metric_id}\n", f"guards: evil_{metric_id}\n"
+        )
     payload = "<script>window.__pwned='script'</script><img src=x onerror=\"window.__pwned='img'\">"
     quoted = json.dumps(payload)  # a JSON string is a YAML double-quoted scalar
     text = text.replace("value_moment: A team completes a project together.", f"value_moment: {quoted}")
@@ -63,7 +71,8 @@ def test_spec_text_does_not_run_in_the_browser(superset, tmp_path):
     assert not result.failed(), result.diagnostics
     bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(tmp_path)})
     SupersetClient(superset.url, username=superset.username, password=superset.password).import_assets(
-        bundle.to_zip(), bundle.passwords)
+        bundle.to_zip(), bundle.passwords
+    )
     dialogs = []
     with browser_page() as page:
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

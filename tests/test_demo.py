@@ -11,19 +11,25 @@ import sys
 import time
 
 import pytest
-
 from browser import browser_page, failures, login, screenshot, wait_for_dashboard
 from helpers import ROOT
-from superset_plugin.client import SupersetClient
-from superset_plugin.local import free_port
+
+from superset_plugin.deploy.client import SupersetClient
+from superset_plugin.local.superset import free_port
 
 pytestmark = pytest.mark.superset
 README_IMAGES = ROOT / "docs" / "images"
 
 
 def demo(command: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "superset_plugin.demo", command], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "superset_plugin.local.demo", command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_demo_comes_up_renders_and_reruns(tmp_path):
@@ -37,8 +43,13 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
         assert url, first.stdout
         base, username, password = url.groups()
         slugs = re.findall(r"/superset/dashboard/([\w-]+)/", first.stdout)
-        assert set(slugs) == {"northstar-acme-invoicing", "northstar-staybnb", "northstar-teamspace",
-                              "northstar-tunewave", "northstar-portfolio"}
+        assert set(slugs) == {
+            "northstar-acme-invoicing",
+            "northstar-staybnb",
+            "northstar-teamspace",
+            "northstar-tunewave",
+            "northstar-portfolio",
+        }
 
         with browser_page() as page:
             login(page, base, username, password)
@@ -49,8 +60,11 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
                 keep(screenshot(page, f"demo-{slug}"))
             assert "/northstar/" in first.stdout
             page.goto(f"{base}/northstar/")
-            page.wait_for_function("() => [...document.querySelectorAll('.node.metric')].every(n => n.dataset.state)"
-                                   " && document.querySelectorAll('.node.metric').length === 27", timeout=90_000)
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.node.metric')].every(n => n.dataset.state)"
+                " && document.querySelectorAll('.node.metric').length === 27",
+                timeout=90_000,
+            )
             assert page.locator(".node.metric[data-state='loaded']").count() == 27
             keep(screenshot(page, "demo-north-star-page"))
 

@@ -7,19 +7,19 @@ import json
 import os
 import re
 import shutil
-import urllib.request
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, run_cli
-from northstar_spec.pipeline import check
-from superset_plugin.client import ImportFailed, SupersetClient
-from superset_plugin.compiler import compile_bundle
-from superset_plugin.deploy import DeployRefused, deploy
 from superset_server import running_superset
 from warehouses import demo_warehouse, postgres_uri
+
+from northstar_spec.spec.pipeline import check
+from superset_plugin.compiler.assets import compile_bundle
+from superset_plugin.deploy.apply import DeployRefused, deploy
+from superset_plugin.deploy.client import ImportFailed, SupersetClient
 
 pytestmark = pytest.mark.superset
 DB_PASSWORD = "db-pa55-never-shown"
@@ -51,8 +51,13 @@ def client_for(server) -> SupersetClient:
 
 
 def run_deploy(server, repo: Path, uri: str, *args: str, password: str | None = None):
-    env = {**os.environ, "NORTHSTAR_WAREHOUSE_URI": uri, "SUPERSET_URL": server.url,
-           "SUPERSET_USERNAME": server.username, "SUPERSET_PASSWORD": password or server.password}
+    env = {
+        **os.environ,
+        "NORTHSTAR_WAREHOUSE_URI": uri,
+        "SUPERSET_URL": server.url,
+        "SUPERSET_USERNAME": server.username,
+        "SUPERSET_PASSWORD": password or server.password,
+    }
     return run_cli(*args, cwd=repo, env=env)
 
 
@@ -96,8 +101,9 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     spec.write_text(spec.read_text().replace("name: Invites accepted", "name: Invitations accepted"))
     plan = run_deploy(server, repo, warehouse_uri, "deploy", "--dry-run")
     assert plan.returncode == 0
-    updates = sorted(re.match(r"update\s+\w+\s+'(.*)'", line)[1] for line in plan.stdout.splitlines()
-                     if line.startswith("update"))
+    updates = sorted(
+        re.match(r"update\s+\w+\s+'(.*)'", line)[1] for line in plan.stdout.splitlines() if line.startswith("update")
+    )
     assert updates == ["Breadth: Invitations accepted (growth)", "North Star: Teamspace", "collab_events"]
     assert "plan: 0 create, 3 update, 42 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
     assert inventory(client) == before
@@ -115,8 +121,11 @@ def test_drift_reports_edits_made_in_superset(server, repo, warehouse_uri):
     clean = run_deploy(server, repo, warehouse_uri, "drift")
     assert clean.returncode == 0 and clean.stdout.strip() == "no drift"
     client = client_for(server)
-    chart = next(r for r in client.list_all("chart", {"columns": ["id", "slice_name", "params", "uuid"]})
-                 if r["slice_name"] == "★ North Star: Weekly active teams")
+    chart = next(
+        r
+        for r in client.list_all("chart", {"columns": ["id", "slice_name", "params", "uuid"]})
+        if r["slice_name"] == "★ North Star: Weekly active teams"
+    )
     params = json.loads(chart["params"])
     params["time_grain_sqla"] = "P1D"
     client.put(f"/api/v1/chart/{chart['id']}", json={"slice_name": "Renamed by hand", "params": json.dumps(params)})
@@ -134,11 +143,19 @@ def test_drift_reports_edits_made_in_superset(server, repo, warehouse_uri):
 def test_prune_deletes_only_managed_assets_whose_spec_is_gone(server, repo, warehouse_uri):
     assert run_deploy(server, repo, warehouse_uri, "deploy").returncode == 0
     client = client_for(server)
-    dataset = next(d for d in client.list_all("dataset", {"columns": ["id", "table_name"]})
-                   if d["table_name"] == "collab_events")
-    hand_chart = client.post("/api/v1/chart/", json={
-        "slice_name": "Hand-made", "viz_type": "big_number_total", "datasource_id": dataset["id"],
-        "datasource_type": "table", "params": json.dumps({"metric": "weekly_active_teams"})})["id"]
+    dataset = next(
+        d for d in client.list_all("dataset", {"columns": ["id", "table_name"]}) if d["table_name"] == "collab_events"
+    )
+    hand_chart = client.post(
+        "/api/v1/chart/",
+        json={
+            "slice_name": "Hand-made",
+            "viz_type": "big_number_total",
+            "datasource_id": dataset["id"],
+            "datasource_type": "table",
+            "params": json.dumps({"metric": "weekly_active_teams"}),
+        },
+    )["id"]
     hand_dashboard = client.post("/api/v1/dashboard/", json={"dashboard_title": "Hand-made board"})["id"]
 
     (repo / "specs" / "tunewave.yaml").unlink()
@@ -157,9 +174,18 @@ def test_slug_clash_is_refused(server, repo, warehouse_uri):
     client = client_for(server)
     client.post("/api/v1/dashboard/", json={"dashboard_title": "Somebody's board", "slug": "northstar-clashy"})
     spec = (repo / "specs" / "staybnb.yaml").read_text().replace("id: staybnb\n", "id: clashy\n")
-    for metric in ("nights_booked", "active_listings", "search_to_booking_rate", "repeat_guest_bookings",
-                   "new_hosts_activated", "cancellation_rate", "guest_complaints"):
-        spec = spec.replace(f"id: {metric}\n", f"id: c_{metric}\n").replace(f"guards: {metric}\n", f"guards: c_{metric}\n")
+    for metric in (
+        "nights_booked",
+        "active_listings",
+        "search_to_booking_rate",
+        "repeat_guest_bookings",
+        "new_hosts_activated",
+        "cancellation_rate",
+        "guest_complaints",
+    ):
+        spec = spec.replace(f"id: {metric}\n", f"id: c_{metric}\n").replace(
+            f"guards: {metric}\n", f"guards: c_{metric}\n"
+        )
     (repo / "specs" / "clashy.yaml").write_text(spec)
     before = inventory(client)
     refused = run_deploy(server, repo, warehouse_uri, "deploy")
@@ -225,15 +251,19 @@ def test_faults_give_clear_errors_and_exit_codes(server, repo, warehouse_uri, tm
     assert down.returncode == 2 and "Traceback" not in down.stderr
     assert doomed.url.split("//")[1] in down.stderr
 
-    missing = run_cli("deploy", cwd=repo, env={k: v for k, v in os.environ.items()
-                                              if not k.startswith(("SUPERSET_", "NORTHSTAR_"))})
+    missing = run_cli(
+        "deploy", cwd=repo, env={k: v for k, v in os.environ.items() if not k.startswith(("SUPERSET_", "NORTHSTAR_"))}
+    )
     assert missing.returncode == 2 and "NORTHSTAR_WAREHOUSE_URI" in missing.stderr
 
 
 def _access_token(server) -> str:
     request = urllib.request.Request(
-        f"{server.url}/api/v1/security/login", method="POST", headers={"Content-Type": "application/json"},
-        data=json.dumps({"username": server.username, "password": server.password, "provider": "db"}).encode())
+        f"{server.url}/api/v1/security/login",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps({"username": server.username, "password": server.password, "provider": "db"}).encode(),
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:
         return json.load(answer)["access_token"]
 
@@ -241,12 +271,22 @@ def _access_token(server) -> str:
 def test_no_secret_reaches_any_output(server, repo, warehouse_uri):
     token = _access_token(server)
     outputs = []
-    for args in (("deploy",), ("deploy", "--dry-run"), ("deploy", "--force"), ("drift",), ("drift", "--format", "json"),
-                 ("compile", "-o", str(repo / "out"))):
+    for args in (
+        ("deploy",),
+        ("deploy", "--dry-run"),
+        ("deploy", "--force"),
+        ("drift",),
+        ("drift", "--format", "json"),
+        ("compile", "-o", str(repo / "out")),
+    ):
         done = run_deploy(server, repo, warehouse_uri, *args)
         outputs.append(done.stdout + done.stderr)
-    env = {**os.environ, "NORTHSTAR_WAREHOUSE_URI": warehouse_uri, "SUPERSET_URL": server.url,
-           "SUPERSET_ACCESS_TOKEN": token}
+    env = {
+        **os.environ,
+        "NORTHSTAR_WAREHOUSE_URI": warehouse_uri,
+        "SUPERSET_URL": server.url,
+        "SUPERSET_ACCESS_TOKEN": token,
+    }
     for args in (("deploy", "--force"), ("drift",)):
         done = run_cli(*args, cwd=repo, env=env)
         assert done.returncode == 0, done.stderr
@@ -262,27 +302,39 @@ def test_no_secret_reaches_any_output(server, repo, warehouse_uri):
     assert DB_PASSWORD.encode() not in bundle_zip
 
 
-
 def test_owners_come_from_the_spec_teams(server, repo, warehouse_uri):
     client = client_for(server)
     roles = client.get("/api/v1/security/roles/", params={"q": {"page_size": 100}})["result"]
     alpha = next(r["id"] for r in roles if r["name"] == "Alpha")
-    growth = client.post("/api/v1/security/users/", json={
-        "first_name": "Grace", "last_name": "Growth", "username": "grace", "email": "growth@teamspace.example",
-        "password": "grace-Pa55", "active": True, "roles": [alpha]})["id"]
+    growth = client.post(
+        "/api/v1/security/users/",
+        json={
+            "first_name": "Grace",
+            "last_name": "Growth",
+            "username": "grace",
+            "email": "growth@teamspace.example",
+            "password": "grace-Pa55",
+            "active": True,
+            "roles": [alpha],
+        },
+    )["id"]
     assert run_deploy(server, repo, warehouse_uri, "deploy", "--force").returncode == 0
-    charts = {c["slice_name"]: {o["id"] for o in c["owners"]}
-              for c in client.list_all("chart", {"columns": ["slice_name", "owners.id"]})}
+    charts = {
+        c["slice_name"]: {o["id"] for o in c["owners"]}
+        for c in client.list_all("chart", {"columns": ["slice_name", "owners.id"]})
+    }
     assert growth in charts["Breadth: Invites accepted (growth)"]
     assert growth in charts["Guardrail: Weekly churned teams (growth)"]
     assert growth not in charts["Depth: Projects completed per active team (collaboration-squad)"]
-    dashboards = {d["dashboard_title"]: {o["id"] for o in d["owners"]}
-                  for d in client.list_all("dashboard", {"columns": ["dashboard_title", "owners.id"]})}
+    dashboards = {
+        d["dashboard_title"]: {o["id"] for o in d["owners"]}
+        for d in client.list_all("dashboard", {"columns": ["dashboard_title", "owners.id"]})
+    }
     assert growth in dashboards["North Star: Teamspace"] and growth not in dashboards["North Star: Staybnb"]
 
 
 def test_superset_stopped_mid_deploy_is_a_clear_error(repo, warehouse_uri, tmp_path):
-    from superset_plugin.client import Unreachable
+    from superset_plugin.deploy.client import Unreachable
 
     with running_superset(root=tmp_path / "stopping") as doomed:
         result = check([], project_file=repo / "northstar.yaml")
@@ -292,8 +344,7 @@ def test_superset_stopped_mid_deploy_is_a_clear_error(repo, warehouse_uri, tmp_p
             if message.startswith("importing"):
                 doomed.stop()
 
-        client = SupersetClient(doomed.url, username=doomed.username, password=doomed.password, retries=1,
-                                backoff=0.1)
+        client = SupersetClient(doomed.url, username=doomed.username, password=doomed.password, retries=1, backoff=0.1)
         with pytest.raises(Unreachable) as stopped:
             deploy(client, bundle, result.specs, result.project, progress=stop_before_import)
     message = str(stopped.value)

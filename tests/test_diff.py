@@ -8,19 +8,24 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-
 from helpers import ROOT, TODAY, run_cli
-from northstar_spec import diff, diff_report, snapshots
-from northstar_spec.pipeline import UsageError
+
+from northstar_spec.review import diff, diff_report, snapshots
+from northstar_spec.spec.pipeline import UsageError
 
 
 def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false",
-                           *args], cwd=repo, check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return done.stdout
 
 
@@ -60,12 +65,20 @@ def append_to(repo: Path, spec: str, key: str, item: str) -> None:
 
 def new_north_star(repo: Path) -> None:
     """A new North Star id, what guarded the old one now guards the new one, and a history entry."""
-    edit(repo, "teamspace.yaml", "  id: weekly_active_teams\n  name: Weekly active teams\n",
-         "  id: weekly_collaborating_teams\n  name: Weekly collaborating teams\n")
+    edit(
+        repo,
+        "teamspace.yaml",
+        "  id: weekly_active_teams\n  name: Weekly active teams\n",
+        "  id: weekly_collaborating_teams\n  name: Weekly collaborating teams\n",
+    )
     edit(repo, "teamspace.yaml", "guards: weekly_active_teams", "guards: weekly_collaborating_teams")
-    append_to(repo, "teamspace.yaml", "history",
-              "  - north_star: weekly_active_teams\n    name: Weekly active teams\n    until: 2026-11-30\n"
-              "    reason: A team of one completing a project is not a team working together.\n")
+    append_to(
+        repo,
+        "teamspace.yaml",
+        "history",
+        "  - north_star: weekly_active_teams\n    name: Weekly active teams\n    until: 2026-11-30\n"
+        "    reason: A team of one completing a project is not a team working together.\n",
+    )
 
 
 NEW_INPUT = """  - id: shared_projects
@@ -83,18 +96,31 @@ counter_metrics:
 #: One commit per kind of change, applied in this order; each step is compared with the one before.
 STEPS: dict[str, Callable[[Path], None]] = {
     "rename": lambda r: edit(r, "teamspace.yaml", "name: Invites accepted", "name: Invitations accepted"),
-    "filter": lambda r: edit(r, "teamspace.yaml", "filter: \"event_type = 'task_updated'\"",
-                             "filter: \"event_type IN ('task_updated', 'comment_added')\""),
-    "owner": lambda r: edit(r, "teamspace.yaml", "    direction: increase\n    owner: activation-squad\n",
-                            "    direction: increase\n    owner: growth\n"),
+    "filter": lambda r: edit(
+        r,
+        "teamspace.yaml",
+        "filter: \"event_type = 'task_updated'\"",
+        "filter: \"event_type IN ('task_updated', 'comment_added')\"",
+    ),
+    "owner": lambda r: edit(
+        r,
+        "teamspace.yaml",
+        "    direction: increase\n    owner: activation-squad\n",
+        "    direction: increase\n    owner: growth\n",
+    ),
     "add-input": lambda r: edit(r, "teamspace.yaml", "counter_metrics:\n", NEW_INPUT),
     "remove-counter": lambda r: remove_item(r, "staybnb.yaml", "guest_complaints"),
     "threshold": lambda r: edit(r, "teamspace.yaml", "threshold: {max: 40}", "threshold: {max: 35}"),
     "north-star": lambda r: new_north_star(r),
-    "cadence": lambda r: edit(r, "teamspace.yaml", "inputs: {cadence: weekly, day: wednesday,",
-                              "inputs: {cadence: biweekly, day: wednesday,"),
-    "product": lambda r: edit(r, "teamspace.yaml", "value_moment: A team completes a project together.",
-                              "value_moment: A team of two or more completes a project together."),
+    "cadence": lambda r: edit(
+        r, "teamspace.yaml", "inputs: {cadence: weekly, day: wednesday,", "inputs: {cadence: biweekly, day: wednesday,"
+    ),
+    "product": lambda r: edit(
+        r,
+        "teamspace.yaml",
+        "value_moment: A team completes a project together.",
+        "value_moment: A team of two or more completes a project together.",
+    ),
 }
 
 
@@ -117,7 +143,7 @@ def repo(tmp_path_factory) -> Path:
 def compare(repo: Path, step: str) -> diff.Diff:
     """The library's diff between the commit of `step` and the one before it."""
     project = snapshots.find_project(None, repo)
-    previous = list(STEPS)[list(STEPS).index(step) - 1] if step != list(STEPS)[0] else "start"
+    previous = list(STEPS)[list(STEPS).index(step) - 1] if step != next(iter(STEPS)) else "start"
     return diff.compare(snapshots.at_ref(project, previous), snapshots.at_ref(project, step))
 
 
@@ -135,8 +161,12 @@ def test_every_step_is_a_valid_project(repo: Path):
 def test_rename_keeps_the_id(repo: Path):
     product = only_product(compare(repo, "rename"), "teamspace")
     (metric,) = product.metrics
-    assert (metric.status, metric.role, metric.id, metric.name) == ("changed", "input", "invites_accepted",
-                                                                    "Invitations accepted")
+    assert (metric.status, metric.role, metric.id, metric.name) == (
+        "changed",
+        "input",
+        "invites_accepted",
+        "Invitations accepted",
+    )
     assert metric.renamed == diff.Change("name", "Invites accepted", "Invitations accepted")
     assert product.north_star_change is None
     assert [o.team for o in product.owners] == ["growth"]
@@ -145,8 +175,9 @@ def test_rename_keeps_the_id(repo: Path):
 def test_filter_change(repo: Path):
     (metric,) = only_product(compare(repo, "filter"), "teamspace").metrics
     assert metric.id == "collaborating_members" and metric.renamed is None
-    assert metric.changes == (diff.Change("filter", "event_type = 'task_updated'",
-                                          "event_type IN ('task_updated', 'comment_added')"),)
+    assert metric.changes == (
+        diff.Change("filter", "event_type = 'task_updated'", "event_type IN ('task_updated', 'comment_added')"),
+    )
 
 
 def test_owner_change_asks_both_teams(repo: Path):
@@ -154,7 +185,9 @@ def test_owner_change_asks_both_teams(repo: Path):
     (metric,) = product.metrics
     assert metric.changes == (diff.Change("owner", "activation-squad", "growth"),)
     assert [(o.team, o.review_handle) for o in product.owners] == [
-        ("activation-squad", "@northstar-demo/activation"), ("growth", "@northstar-demo/growth")]
+        ("activation-squad", "@northstar-demo/activation"),
+        ("growth", "@northstar-demo/growth"),
+    ]
 
 
 def test_added_input(repo: Path):
@@ -162,15 +195,21 @@ def test_added_input(repo: Path):
     assert (metric.status, metric.role, metric.id) == ("added", "input", "shared_projects")
     (change,) = metric.changes
     assert change.before is None
-    assert change.after == ("count_distinct(project_id) where event_type = 'project_shared' · per week · "
-                            "lever breadth (increase) · owner growth")
+    assert change.after == (
+        "count_distinct(project_id) where event_type = 'project_shared' · per week · "
+        "lever breadth (increase) · owner growth"
+    )
 
 
 def test_removed_counter_metric(repo: Path):
     product = only_product(compare(repo, "remove-counter"), "staybnb")
     (metric,) = product.metrics
-    assert (metric.status, metric.role, metric.id, metric.name) == ("removed", "counter_metric", "guest_complaints",
-                                                                    "Guest complaints")
+    assert (metric.status, metric.role, metric.id, metric.name) == (
+        "removed",
+        "counter_metric",
+        "guest_complaints",
+        "Guest complaints",
+    )
     assert "guards repeat_guest_bookings, max 25" in metric.changes[0].before
     assert [o.team for o in product.owners] == ["trust-safety"]
 
@@ -185,7 +224,8 @@ def test_north_star_change_is_flagged_with_its_history(repo: Path):
     product = only_product(result, "teamspace")
     assert result.north_star_changed
     assert product.north_star_change == diff.NorthStarChange(
-        "weekly_active_teams", "weekly_collaborating_teams", ("id",), history_recorded=True)
+        "weekly_active_teams", "weekly_collaborating_teams", ("id",), history_recorded=True
+    )
     north_star, guard = product.metrics
     assert north_star.role == "north_star" and north_star.changes == (
         diff.Change("id", "weekly_active_teams", "weekly_collaborating_teams"),
@@ -205,8 +245,13 @@ def test_review_cadence(repo: Path):
 
 def test_product_field(repo: Path):
     product = only_product(compare(repo, "product"), "teamspace")
-    assert product.product == (diff.Change("value_moment", "A team completes a project together.",
-                                           "A team of two or more completes a project together."),)
+    assert product.product == (
+        diff.Change(
+            "value_moment",
+            "A team completes a project together.",
+            "A team of two or more completes a project together.",
+        ),
+    )
     assert [o.team for o in product.owners] == ["product-leadership"]  # the North Star's owner answers for the product
 
 
@@ -218,22 +263,27 @@ def test_markdown_for_a_pull_request(repo: Path):
     assert "⚠️ **This change redefines the North Star of Teamspace.**" in out
     assert "> [!IMPORTANT]\n> **The North Star changes:** `weekly_active_teams` → `weekly_collaborating_teams`" in out
     assert "Lint rule NS601 requires a history entry" in out and "✅ this change adds one." in out
-    assert ("| ✏️ | Weekly collaborating teams `weekly_collaborating_teams` · North Star | renamed "
-            "| `Weekly active teams` | `Weekly collaborating teams` |") in out
+    assert (
+        "| ✏️ | Weekly collaborating teams `weekly_collaborating_teams` · North Star | renamed "
+        "| `Weekly active teams` | `Weekly collaborating teams` |"
+    ) in out
     before, after = re.findall(r"```mermaid\n(.*?)```", out, re.S)
-    assert before.startswith("flowchart TD\n  m_weekly_active_teams[\"★ Weekly active teams")
-    assert after.startswith("flowchart TD\n  m_weekly_collaborating_teams[\"★ Weekly collaborating teams")
+    assert before.startswith('flowchart TD\n  m_weekly_active_teams["★ Weekly active teams')
+    assert after.startswith('flowchart TD\n  m_weekly_collaborating_teams["★ Weekly collaborating teams')
     assert "class m_weekly_collaborating_teams,m_weekly_churned_teams changed" in after
-    assert "**Review requested from:** @northstar-demo/growth (Growth squad), " \
-           "@northstar-demo/product-leadership (Product leadership)" in out
+    assert (
+        "**Review requested from:** @northstar-demo/growth (Growth squad), "
+        "@northstar-demo/product-leadership (Product leadership)" in out
+    )
 
 
 def test_markdown_of_added_and_removed_metrics(repo: Path):
     added = run_cli("diff", "--base", "owner", "--head", "add-input", "--format", "markdown", cwd=repo).stdout
     assert "| ➕ | Projects shared with a guest `shared_projects` · input | added | " in added
     assert added.count("```mermaid") == 2 and "class m_shared_projects added" in added
-    removed = run_cli("diff", "--base", "add-input", "--head", "remove-counter", "--format", "markdown",
-                      cwd=repo).stdout
+    removed = run_cli(
+        "diff", "--base", "add-input", "--head", "remove-counter", "--format", "markdown", cwd=repo
+    ).stdout
     assert "| ➖ | Guest complaints `guest_complaints` · counter-metric | removed | `" in removed
     assert "class m_guest_complaints removed" in removed
     assert "redefines" not in removed
@@ -244,8 +294,7 @@ def test_text_and_json_formats(repo: Path):
     assert text.returncode == 0
     assert text.stdout.splitlines()[0] == "start -> filter: 1 product changed"
     assert '  ~ input invites_accepted renamed: "Invites accepted" -> "Invitations accepted"' in text.stdout
-    data = json.loads(run_cli("diff", "--base", "rename", "--head", "north-star", "--format", "json",
-                              cwd=repo).stdout)
+    data = json.loads(run_cli("diff", "--base", "rename", "--head", "north-star", "--format", "json", cwd=repo).stdout)
     assert data["north_star_changed"] is True
     (products,) = [p for p in data["products"] if p["id"] == "teamspace"]
     assert products["north_star_change"]["history_recorded"] is True
@@ -256,13 +305,15 @@ def test_working_tree_against_a_revision(repo: Path):
     spec = repo / "specs" / "tunewave.yaml"
     original = spec.read_text()
     try:
-        assert run_cli("diff", "--base", "HEAD", cwd=repo).stdout.strip() == \
-               "HEAD -> working tree: no change to any North Star spec"
+        assert (
+            run_cli("diff", "--base", "HEAD", cwd=repo).stdout.strip()
+            == "HEAD -> working tree: no change to any North Star spec"
+        )
         spec.write_text(original.replace("owner: premium", "owner: discovery", 1))
         done = run_cli("diff", "--base", "HEAD", cwd=repo)
         assert done.returncode == 0
         assert "Tunewave (tunewave, specs/tunewave.yaml): changed" in done.stdout
-        assert '~ ' in done.stdout and '"premium" -> "discovery"' in done.stdout
+        assert "~ " in done.stdout and '"premium" -> "discovery"' in done.stdout
     finally:
         spec.write_text(original)
 
@@ -272,8 +323,10 @@ def test_a_file_broken_on_one_side_is_not_a_removed_product(repo: Path):
     original = spec.read_text()
     try:
         spec.write_text(original.replace("north_star:", "north_star: [", 1))
-        result = diff.compare(snapshots.at_ref(snapshots.find_project(None, repo), "HEAD"),
-                              snapshots.working_tree(snapshots.find_project(None, repo)))
+        result = diff.compare(
+            snapshots.at_ref(snapshots.find_project(None, repo), "HEAD"),
+            snapshots.working_tree(snapshots.find_project(None, repo)),
+        )
         assert result.products == () and result.unreadable == ("working tree: specs/tunewave.yaml",)
         done = run_cli("diff", "--base", "HEAD", "--format", "markdown", cwd=repo)
         assert done.returncode == 0 and "- `working tree: specs/tunewave.yaml`" in done.stdout
@@ -287,7 +340,8 @@ def test_two_folders_added_product_and_north_star_without_history(tmp_path: Path
     copy_project(new)
     (new / "specs" / "staybnb.yaml").unlink()
     (new / "specs" / "teamspace-copy.yaml").write_text(
-        (old / "specs" / "teamspace.yaml").read_text().replace("id: teamspace", "id: teamspace-lite"))
+        (old / "specs" / "teamspace.yaml").read_text().replace("id: teamspace", "id: teamspace-lite")
+    )
     edit(new, "tunewave.yaml", "ELSE 0 END) / 3600.0", "ELSE 0 END) / 60.0")
     result = diff.compare(snapshots.in_folder(old), snapshots.in_folder(new))
     status = {p.id: p.status for p in result.products}
@@ -305,7 +359,7 @@ def test_two_folders_added_product_and_north_star_without_history(tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    ("args", "message"),
     [
         (("diff",), "nothing to compare"),
         (("diff", "--head", "start"), "--head needs --base"),
@@ -331,16 +385,29 @@ def test_not_a_git_repository_is_a_usage_error(tmp_path: Path):
 def count_real_teams(repo: Path) -> None:
     """The change the README shows: Teamspace counts teams of two or more, and more."""
     spec = "teamspace.yaml"
-    edit(repo, spec, "  filter: \"event_type = 'project_completed'\"\n  grain: week",
-         "  filter: \"event_type = 'project_completed' AND team_size >= 2\"\n  grain: week")
+    edit(
+        repo,
+        spec,
+        "  filter: \"event_type = 'project_completed'\"\n  grain: week",
+        "  filter: \"event_type = 'project_completed' AND team_size >= 2\"\n  grain: week",
+    )
     edit(repo, spec, "name: Invites accepted", "name: Invitations accepted")
     edit(repo, spec, "threshold: {max: 40}", "threshold: {max: 35}")
-    edit(repo, spec, "    lever: frequency\n    direction: increase\n    owner: collaboration-squad",
-         "    lever: frequency\n    direction: increase\n    owner: growth")
+    edit(
+        repo,
+        spec,
+        "    lever: frequency\n    direction: increase\n    owner: collaboration-squad",
+        "    lever: frequency\n    direction: increase\n    owner: growth",
+    )
     edit(repo, spec, "counter_metrics:\n", NEW_INPUT)
-    append_to(repo, spec, "history", "  - north_star: weekly_active_teams\n    until: 2026-11-30\n"
-                                     "    reason: A team of one completing a project is a person, not a team working "
-                                     "together.\n")
+    append_to(
+        repo,
+        spec,
+        "history",
+        "  - north_star: weekly_active_teams\n    until: 2026-11-30\n"
+        "    reason: A team of one completing a project is a person, not a team working "
+        "together.\n",
+    )
 
 
 def test_the_readme_shows_real_output(tmp_path: Path):
@@ -374,16 +441,21 @@ def test_a_grain_inherited_from_the_north_star_is_reported_once(tmp_path: Path):
     product = only_product(diff.compare(snapshots.in_folder(old), snapshots.in_folder(new)), "teamspace")
     assert product.north_star_change.fields == ("grain",)
     assert [(m.id, m.changes) for m in product.metrics] == [
-        ("weekly_active_teams", (diff.Change("grain", "week", "month"),))]
+        ("weekly_active_teams", (diff.Change("grain", "week", "month"),))
+    ]
 
 
 def test_spec_text_cannot_break_the_comment(tmp_path: Path):
     old, new = tmp_path / "old", tmp_path / "new"
     copy_project(old)
     copy_project(new)
-    edit(new, "teamspace.yaml", "name: Invites accepted", "name: \"<img src=x onerror=alert(1)> | **bold**\"")
-    edit(new, "teamspace.yaml", "filter: \"event_type = 'invite_accepted'\"",
-         "filter: \"event_type = 'invite_accepted' OR note = '`|`'\"")
+    edit(new, "teamspace.yaml", "name: Invites accepted", 'name: "<img src=x onerror=alert(1)> | **bold**"')
+    edit(
+        new,
+        "teamspace.yaml",
+        "filter: \"event_type = 'invite_accepted'\"",
+        "filter: \"event_type = 'invite_accepted' OR note = '`|`'\"",
+    )
     out = run_cli("diff", old, new, "--format", "markdown").stdout
     outside_code = re.sub(r"(`+).*?\1", "", out)
     assert "<img" not in outside_code and "&lt;img src=x onerror=alert\\(1\\)&gt; \\| \\*\\*bold\\*\\*" in out

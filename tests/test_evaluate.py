@@ -11,12 +11,12 @@ import json
 import os
 
 import pytest
-
 from helpers import run_cli
-from northstar_spec import periods
-from northstar_spec.evaluate import evaluate
-from northstar_spec.pipeline import check
 from shop import END, EXPECTED, URI_ENV, WEEKS, database, shop, write_project, write_rows  # noqa: F401
+
+from northstar_spec.spec.pipeline import check
+from northstar_spec.warehouse import periods
+from northstar_spec.warehouse.evaluate import evaluate
 
 
 def _same(actual, expected) -> bool:
@@ -59,36 +59,62 @@ def test_rows_values_are_typed(shop, tmp_path):  # noqa: F811
     assert len(values) == 9 * 4
     first = values[0]
     assert (first.spec, first.metric, first.role, first.grain, first.period, first.value) == (
-        "corner-shop", "weekly_orders", "north_star", "week", dt.date(2026, 10, 19), 2)
+        "corner-shop",
+        "weekly_orders",
+        "north_star",
+        "week",
+        dt.date(2026, 10, 19),
+        2,
+    )
     assert {v.role for v in values} == {"north_star", "input", "counter_metric", "outcome"}
 
 
 # --- periods ------------------------------------------------------------------
 
 EDGES = [
-    "2025-12-31 23:59:59", "2026-01-01 00:00:00", "2026-03-31 23:59:59", "2026-04-01 00:00:00",
-    "2026-06-28 12:00:00", "2026-06-29 00:00:00", "2026-07-05 23:59:59", "2026-07-06 00:00:00",
-    "2026-09-30 23:59:59", "2026-10-01 00:00:00", "2026-11-01 10:00:00", "2026-11-02 00:00:00",
-    "2026-11-08 23:59:59", "2026-11-09 00:00:00", "2026-11-15 23:59:59", "2026-11-16 00:00:00",
+    "2025-12-31 23:59:59",
+    "2026-01-01 00:00:00",
+    "2026-03-31 23:59:59",
+    "2026-04-01 00:00:00",
+    "2026-06-28 12:00:00",
+    "2026-06-29 00:00:00",
+    "2026-07-05 23:59:59",
+    "2026-07-06 00:00:00",
+    "2026-09-30 23:59:59",
+    "2026-10-01 00:00:00",
+    "2026-11-01 10:00:00",
+    "2026-11-02 00:00:00",
+    "2026-11-08 23:59:59",
+    "2026-11-09 00:00:00",
+    "2026-11-15 23:59:59",
+    "2026-11-16 00:00:00",
 ]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_sql_periods_agree_with_the_python_calendar(backend, tmp_path):
     """Every grain, natively and with the portable CASE, against rows on the edges of periods."""
-    uri = write_rows(database(backend, tmp_path, "northstar_test_periods"),
-                     [(at, "order", "c1", 1) for at in EDGES])
+    uri = write_rows(database(backend, tmp_path, "northstar_test_periods"), [(at, "order", "c1", 1) for at in EDGES])
     result = _specs(write_project(tmp_path).parent.parent)
     end = dt.date(2026, 11, 16)  # a Monday: the week of 2026-11-09 is complete, 11-16 is running
     for grain, count in {"day": 40, "week": 25, "month": 12, "quarter": 5}.items():
         starts = periods.complete_periods(end, grain, count)
-        expected = [sum(1 for at in EDGES if periods.period_start(dt.date.fromisoformat(at[:10]), grain) == start)
-                    for start in starts]
+        expected = [
+            sum(1 for at in EDGES if periods.period_start(dt.date.fromisoformat(at[:10]), grain) == start)
+            for start in starts
+        ]
         assert sum(expected) > 2, grain
         for native in (True, False):
-            evaluation = evaluate(result.specs, result.project, periods=count, end=end, environ={URI_ENV: uri},
-                                  native=native, grain_of=lambda spec, metric: grain,
-                                  select=lambda spec, metric: metric.id == "weekly_orders")
+            evaluation = evaluate(
+                result.specs,
+                result.project,
+                periods=count,
+                end=end,
+                environ={URI_ENV: uri},
+                native=native,
+                grain_of=lambda spec, metric, grain=grain: grain,
+                select=lambda spec, metric: metric.id == "weekly_orders",
+            )
             (series,) = evaluation.series
             assert series.periods == starts
             assert list(series.values) == expected, (grain, native)
@@ -116,13 +142,20 @@ def _env(uri: str) -> dict:
 
 def test_cli_json(shop, tmp_path):  # noqa: F811
     write_project(tmp_path)
-    done = run_cli("evaluate", "--periods", "4", "--end", END.isoformat(), "--format", "json", cwd=tmp_path,
-                   env=_env(shop))
+    done = run_cli(
+        "evaluate", "--periods", "4", "--end", END.isoformat(), "--format", "json", cwd=tmp_path, env=_env(shop)
+    )
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert len(rows) == 36
-    assert rows[0] == {"spec": "corner-shop", "metric": "weekly_orders", "role": "north_star", "grain": "week",
-                       "period_start": "2026-10-19", "value": 2}
+    assert rows[0] == {
+        "spec": "corner-shop",
+        "metric": "weekly_orders",
+        "role": "north_star",
+        "grain": "week",
+        "period_start": "2026-10-19",
+        "value": 2,
+    }
     by_metric = {}
     for row in rows:
         by_metric.setdefault(row["metric"], []).append(row["value"])
@@ -131,8 +164,9 @@ def test_cli_json(shop, tmp_path):  # noqa: F811
 
 def test_cli_csv(shop, tmp_path):  # noqa: F811
     write_project(tmp_path)
-    done = run_cli("evaluate", "--periods", "4", "--end", END.isoformat(), "--format", "csv", cwd=tmp_path,
-                   env=_env(shop))
+    done = run_cli(
+        "evaluate", "--periods", "4", "--end", END.isoformat(), "--format", "csv", cwd=tmp_path, env=_env(shop)
+    )
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert len(rows) == 36
@@ -143,8 +177,7 @@ def test_cli_csv(shop, tmp_path):  # noqa: F811
 
 def test_cli_table_and_progress(shop, tmp_path):  # noqa: F811
     write_project(tmp_path)
-    done = run_cli("evaluate", "--periods", "4", "--end", END.isoformat(), "--progress", cwd=tmp_path,
-                   env=_env(shop))
+    done = run_cli("evaluate", "--periods", "4", "--end", END.isoformat(), "--progress", cwd=tmp_path, env=_env(shop))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "Corner Shop (corner-shop), per week: 4 complete weeks, 2026-10-19 to 2026-11-15"

@@ -8,7 +8,6 @@ import os
 import re
 
 import pytest
-
 from helpers import run_cli
 from shop import END, URI_ENV, shop, write_project  # noqa: F401
 
@@ -26,11 +25,15 @@ def _run(folder, uri, *args):
     return done
 
 
-@pytest.mark.parametrize("uri", [
-    f"postgresql://northstar:{PASSWORD}@127.0.0.1:notaport/warehouse",
-    f"not a URI at all {PASSWORD}",
-    f"postgresql://northstar:{PASSWORD}@/warehouse?host=127.0.0.1:5432:5433",
-], ids=["bad-port", "not-a-uri", "bad-host"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        f"postgresql://northstar:{PASSWORD}@127.0.0.1:notaport/warehouse",
+        f"not a URI at all {PASSWORD}",
+        f"postgresql://northstar:{PASSWORD}@/warehouse?host=127.0.0.1:5432:5433",
+    ],
+    ids=["bad-port", "not-a-uri", "bad-host"],
+)
 def test_a_bad_uri_is_named_without_its_password(tmp_path, uri):
     write_project(tmp_path)
     done = _run(tmp_path, uri)
@@ -45,7 +48,8 @@ def test_a_uri_that_does_not_parse_is_explained(tmp_path):
     done = _run(tmp_path, f"not a URI at all {PASSWORD}")
     assert done.stderr.strip() == (
         "northstar: specs/corner-shop.yaml:11:15: source 'shop': database 'warehouse': NORTHSTAR_TEST_SHOP_URI does "
-        "not hold a valid SQLAlchemy URI (dialect+driver://user:password@host:port/database)")
+        "not hold a valid SQLAlchemy URI (dialect+driver://user:password@host:port/database)"
+    )
 
 
 def test_an_unknown_dialect_is_named(tmp_path):
@@ -70,9 +74,11 @@ def test_an_unreachable_database(tmp_path, command):
     done = _run(tmp_path, f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/warehouse", *command)
     assert done.returncode == 2, done.stdout + done.stderr
     message = done.stderr.strip()
-    assert message.startswith("northstar: specs/corner-shop.yaml:11:15: source 'shop': cannot connect to database "
-                              "'warehouse' (NORTHSTAR_TEST_SHOP_URI=postgresql://postgres:***@127.0.0.1:1/warehouse): "
-                              "OperationalError: "), message
+    assert message.startswith(
+        "northstar: specs/corner-shop.yaml:11:15: source 'shop': cannot connect to database "
+        "'warehouse' (NORTHSTAR_TEST_SHOP_URI=postgresql://postgres:***@127.0.0.1:1/warehouse): "
+        "OperationalError: "
+    ), message
     assert done.stdout == ""
 
 
@@ -81,8 +87,9 @@ def test_a_missing_table(shop, tmp_path):  # noqa: F811
     done = _run(tmp_path, shop)
     assert done.returncode == 2
     message = done.stderr.strip()
-    assert message.startswith("northstar: specs/corner-shop.yaml:12:12: source 'shop' (table no_such_table in "
-                              "database 'warehouse'): "), message
+    assert message.startswith(
+        "northstar: specs/corner-shop.yaml:12:12: source 'shop' (table no_such_table in database 'warehouse'): "
+    ), message
     assert re.search(r"no such table: no_such_table|relation \"no_such_table\" does not exist", message), message
     assert message.count("\n") == 0
 
@@ -92,8 +99,10 @@ def test_a_column_that_does_not_exist(shop, tmp_path):  # noqa: F811
     done = _run(tmp_path, shop)
     assert done.returncode == 2
     message = done.stderr.strip()
-    assert message.startswith("northstar: specs/corner-shop.yaml:42:5: metric 'average_order' (source 'shop', "
-                              "table shop_events in database 'warehouse'): "), message
+    assert message.startswith(
+        "northstar: specs/corner-shop.yaml:42:5: metric 'average_order' (source 'shop', "
+        "table shop_events in database 'warehouse'): "
+    ), message
     assert re.search(r"no such column: amount_typo|column \"amount_typo\" does not exist", message), message
     assert "order_value" not in message  # only the broken metric is named
 
@@ -111,8 +120,10 @@ def test_a_metric_that_is_not_a_number(shop, tmp_path):  # noqa: F811
     write_project(tmp_path, spread_sql="MAX(event_type)")
     done = _run(tmp_path, shop)
     assert done.returncode == 2
-    assert done.stderr.strip() == ("northstar: specs/corner-shop.yaml:59:5: metric 'amount_spread': the database "
-                                   "returned str 'order', not a number")
+    assert done.stderr.strip() == (
+        "northstar: specs/corner-shop.yaml:59:5: metric 'amount_spread': the database "
+        "returned str 'order', not a number"
+    )
 
 
 def test_an_error_only_the_data_can_raise_is_found(tmp_path):

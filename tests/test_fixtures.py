@@ -24,7 +24,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURES, TODAY, run_cli
 
 CARET = re.compile(r"^\s*#(\s*)\^\s+(NS\d{3})\s*$")
@@ -78,8 +77,9 @@ def test_invalid_fixture_reports_exactly_what_it_announces(fixture: Path):
     expected = announced(fixture)
     assert expected, f"{fixture.name} announces no finding"
     done, findings = validate_json(fixture)
-    actual = Counter((Path(f["location"]["file"]).name, f["code"], f["location"]["line"], f["location"]["col"])
-                     for f in findings)
+    actual = Counter(
+        (Path(f["location"]["file"]).name, f["code"], f["location"]["line"], f["location"]["col"]) for f in findings
+    )
     assert actual == expected, "\n" + done.stdout
     has_error = any(f["severity"] == "error" for f in findings)
     assert done.returncode == (1 if has_error else 0)

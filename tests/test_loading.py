@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from northstar_spec.loading import MAX_FILE_BYTES, load, parse
+from northstar_spec.spec.loading import MAX_FILE_BYTES, load, parse
 
 
 def codes(diagnostics):

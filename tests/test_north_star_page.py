@@ -9,20 +9,22 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from browser import browser_page, login, screenshot
 from helpers import ROOT
-from northstar_spec.pipeline import check
-from superset_plugin.client import PermissionDenied, SupersetClient, SupersetError
-from superset_plugin.compiler import compile_bundle
-from superset_plugin.deploy import deploy
-from superset_plugin.publish import MODEL_PATH
 from superset_server import running_superset
 from warehouses import sqlite_warehouse
 
+from northstar_spec.spec.pipeline import check
+from superset_plugin.compiler.assets import compile_bundle
+from superset_plugin.deploy.apply import deploy
+from superset_plugin.deploy.client import PermissionDenied, SupersetClient, SupersetError
+from superset_plugin.deploy.publish import MODEL_PATH
+
 pytestmark = pytest.mark.superset
-ENABLE = ("from superset_plugin.inside import init_northstar\nFLASK_APP_MUTATOR = init_northstar\n"
-          "FAB_ADD_SECURITY_API = True\n")
+ENABLE = (
+    "from superset_plugin.inside import init_northstar\nFLASK_APP_MUTATOR = init_northstar\n"
+    "FAB_ADD_SECURITY_API = True\n"
+)
 READER, READER_PASSWORD = "reader", "reader-Pa55-word"
 
 
@@ -31,10 +33,13 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("page-superset")
     with running_superset(ENABLE, root=root) as instance:
         result = check([ROOT / "specs"], project_file=ROOT / "northstar.yaml")
-        bundle = compile_bundle(result.specs, result.project,
-                                {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(root)})
-        outcome = deploy(SupersetClient(instance.url, username=instance.username, password=instance.password),
-                         bundle, result.specs, result.project)
+        bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(root)})
+        outcome = deploy(
+            SupersetClient(instance.url, username=instance.username, password=instance.password),
+            bundle,
+            result.specs,
+            result.project,
+        )
         assert outcome.imported and not any("not enabled" in n for n in outcome.notes), outcome.notes
         yield instance
 
@@ -46,12 +51,18 @@ def admin(server) -> SupersetClient:
 def page_values(page, base: str) -> dict[tuple[str, str], str]:
     """(product, metric) -> the value the page shows, once every number has arrived."""
     page.goto(f"{base}/northstar/")
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
         const nodes = [...document.querySelectorAll('.node.metric')];
         return nodes.length > 0 && nodes.every(n => n.dataset.state);
-    }""", timeout=90_000)
-    return {(n.get_attribute("data-product"), n.get_attribute("data-metric")): n.get_attribute("data-value")
-            for n in page.query_selector_all(".node.metric") if n.get_attribute("data-state") == "loaded"}
+    }""",
+        timeout=90_000,
+    )
+    return {
+        (n.get_attribute("data-product"), n.get_attribute("data-metric")): n.get_attribute("data-value")
+        for n in page.query_selector_all(".node.metric")
+        if n.get_attribute("data-state") == "loaded"
+    }
 
 
 def test_anonymous_visitors_are_sent_to_login_and_the_api_says_401(server):
@@ -104,21 +115,34 @@ def test_admin_sees_every_tree_with_the_chart_data_api_numbers(server):
 def _reader_without(server, table: str) -> None:
     """A user with the Gamma role plus read access to every generated dataset but `table`."""
     client = admin(server)
-    permissions = client.list_all("security/permissions-resources",
-                                  {"columns": ["id", "permission.name", "view_menu.name"]})
+    permissions = client.list_all(
+        "security/permissions-resources", {"columns": ["id", "permission.name", "view_menu.name"]}
+    )
     by_name = {(p["permission"]["name"], p["view_menu"]["name"]): p["id"] for p in permissions}
     datasets = client.list_all("dataset", {"columns": ["id", "table_name"]})
     wanted = [by_name[("can_read", "NorthStar")]]
     for dataset in datasets:
         if dataset["table_name"] != table:
-            wanted += [pid for (perm, view), pid in by_name.items()
-                       if perm == "datasource_access" and view.endswith(f"(id:{dataset['id']})")]
+            wanted += [
+                pid
+                for (perm, view), pid in by_name.items()
+                if perm == "datasource_access" and view.endswith(f"(id:{dataset['id']})")
+            ]
     role = client.post("/api/v1/security/roles/", json={"name": "northstar-reader"})["id"]
     client.post(f"/api/v1/security/roles/{role}/permissions", json={"permission_view_menu_ids": wanted})
     roles = {r["name"]: r["id"] for r in client.list_all("security/roles", {"columns": ["id", "name"]})}
-    client.post("/api/v1/security/users/", json={
-        "first_name": "Rita", "last_name": "Reader", "username": READER, "email": "rita@example.com",
-        "password": READER_PASSWORD, "active": True, "roles": [roles["Gamma"], role]})
+    client.post(
+        "/api/v1/security/users/",
+        json={
+            "first_name": "Rita",
+            "last_name": "Reader",
+            "username": READER,
+            "email": "rita@example.com",
+            "password": READER_PASSWORD,
+            "active": True,
+            "roles": [roles["Gamma"], role],
+        },
+    )
 
 
 def test_a_reader_without_a_dataset_sees_no_numbers_from_it(server):
@@ -126,8 +150,11 @@ def test_a_reader_without_a_dataset_sees_no_numbers_from_it(server):
     with browser_page() as page:
         login(page, server.url, READER, READER_PASSWORD)
         shown = page_values(page, server.url)
-        denied = {n.get_attribute("data-product") for n in page.query_selector_all(".node.metric")
-                  if n.get_attribute("data-state") == "denied"}
+        denied = {
+            n.get_attribute("data-product")
+            for n in page.query_selector_all(".node.metric")
+            if n.get_attribute("data-state") == "denied"
+        }
         screenshot(page, "north-star-page-restricted")
     assert denied == {"tunewave"}
     assert not any(product == "tunewave" for product, _ in shown)
@@ -141,13 +168,19 @@ def test_a_reader_without_a_dataset_sees_no_numbers_from_it(server):
 
 def test_publishing_needs_a_csrf_token(server):
     token_request = urllib.request.Request(
-        f"{server.url}/api/v1/security/login", method="POST", headers={"Content-Type": "application/json"},
-        data=json.dumps({"username": server.username, "password": server.password, "provider": "db"}).encode())
+        f"{server.url}/api/v1/security/login",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps({"username": server.username, "password": server.password, "provider": "db"}).encode(),
+    )
     with urllib.request.urlopen(token_request, timeout=30) as answer:
         token = json.load(answer)["access_token"]
-    put = urllib.request.Request(f"{server.url}{MODEL_PATH}", method="PUT", data=b'{"version": 1, "products": []}',
-                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}",
-                                          "Accept": "application/json"})
+    put = urllib.request.Request(
+        f"{server.url}{MODEL_PATH}",
+        method="PUT",
+        data=b'{"version": 1, "products": []}',
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(put, timeout=30)
     assert refused.value.code == 400 and "CSRF" in refused.value.read().decode()

@@ -12,16 +12,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
+from helpers import ROOT, TODAY, run_cli
 
 import northstar_spec
-from helpers import ROOT, TODAY, run_cli
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                    str(ROOT)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return next(out.glob("northstar_spec-*.whl"))
 
 
@@ -39,9 +43,11 @@ def test_wheel_ships_schemas_identical_to_the_source(wheel: Path):
 def test_wheel_requires_only_the_cli_dependencies(wheel: Path):
     with zipfile.ZipFile(wheel) as archive:
         metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
-    required = sorted(line.split(":", 1)[1].strip().split(">")[0].split("<")[0].split("=")[0].split(";")[0].strip()
-                      for line in metadata.splitlines()
-                      if line.startswith("Requires-Dist:") and "extra ==" not in line)
+    required = sorted(
+        line.split(":", 1)[1].strip().split(">")[0].split("<")[0].split("=")[0].split(";")[0].strip()
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    )
     assert required == ["click", "jsonschema", "pyyaml", "sqlalchemy"]
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import ROOT, northstar_executable
 
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
@@ -35,8 +34,13 @@ def pre_commit() -> str:
 
 
 def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false",
-                           *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def hooks() -> dict[str, dict]:
@@ -77,12 +81,22 @@ def spec_repo(tmp_path: Path) -> tuple[Path, dict]:
     repo.mkdir()
     shutil.copy(ROOT / "northstar.yaml", repo / "northstar.yaml")
     shutil.copytree(ROOT / "specs", repo / "specs")
-    config = {"repos": [{"repo": str(hook_repo), "rev": rev,
-                         "hooks": [{"id": "northstar-validate"}, {"id": "northstar-codeowners"}]}]}
+    config = {
+        "repos": [
+            {
+                "repo": str(hook_repo),
+                "rev": rev,
+                "hooks": [{"id": "northstar-validate"}, {"id": "northstar-codeowners"}],
+            }
+        ]
+    }
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     git(repo, "init", "-q")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-           "PATH": f"{Path(northstar_executable()).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PATH": f"{Path(northstar_executable()).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     done = subprocess.run([northstar_executable(), "codeowners"], cwd=repo, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return repo, env
@@ -90,8 +104,14 @@ def spec_repo(tmp_path: Path) -> tuple[Path, dict]:
 
 def run_hooks(repo: Path, env: dict) -> subprocess.CompletedProcess:
     git(repo, "add", "-A")
-    return subprocess.run([pre_commit(), "run", "--all-files", "--color", "never"], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [pre_commit(), "run", "--all-files", "--color", "never"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_hooks_pass_on_valid_specs(spec_repo):
@@ -132,8 +152,9 @@ def test_the_workflow_init_writes(tmp_path: Path):
     assert subprocess.run([northstar_executable(), "init", str(tmp_path)], capture_output=True).returncode == 0
     workflow = tmp_path / ".github" / "workflows" / "northstar.yml"
     checker = Path(sys.executable).parent / "check-jsonschema"
-    done = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", str(workflow)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", str(workflow)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     jobs = yaml.safe_load(workflow.read_text())["jobs"]
     review = "\n".join(str(step.get("run", "")) for step in jobs["review"]["steps"])

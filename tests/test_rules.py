@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from helpers import FIXTURES, ROOT
-from northstar_spec import ruledocs
-from northstar_spec.diagnostics import Severity
-from northstar_spec.rules import ALL_RULES
 from test_fixtures import announced, invalid_fixtures
+
+from northstar_spec.spec import ruledocs
+from northstar_spec.spec.diagnostics import Severity
+from northstar_spec.spec.registry import ALL_RULES
 
 #: Codes whose case cannot be a fixture file, and the test that covers each.
 COVERED_ELSEWHERE = {

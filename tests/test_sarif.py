@@ -15,10 +15,10 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, ROOT, TODAY, run_cli
 from jsonschema import Draft4Validator
 
-from helpers import FIXTURES, ROOT, TODAY, run_cli
-from northstar_spec.rules import ALL_RULES
+from northstar_spec.spec.registry import ALL_RULES
 
 OASIS_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -70,7 +70,8 @@ def test_a_result_points_at_the_finding():
     assert result["ruleId"] == "NS402" and result["level"] == "error"
     assert result["message"]["text"].startswith("metric ") and "hint: did you mean 'core'?" in result["message"]["text"]
     assert result["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": fixture}, "region": {"startLine": 23, "startColumn": 117},
+        "artifactLocation": {"uri": fixture},
+        "region": {"startLine": 23, "startColumn": 117},
     }
     rule = run["tool"]["driver"]["rules"][result["ruleIndex"]]
     assert (rule["id"], rule["name"]) == ("NS402", "owner-exists")

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, ROOT
 from jsonschema import Draft202012Validator
 
-from helpers import FIXTURES, ROOT
-from northstar_spec import model
-from northstar_spec.schema import PROJECT_SCHEMA, SPEC_SCHEMA, load_schema
+from northstar_spec.spec import model
+from northstar_spec.spec.schema import PROJECT_SCHEMA, SPEC_SCHEMA, load_schema
 
 SCHEMAS = [SPEC_SCHEMA, PROJECT_SCHEMA]
 #: Fixtures whose only findings come from the schema stage: an independent
@@ -60,7 +60,7 @@ def _fields(cls) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "definition, cls, renamed",
+    ("definition", "cls", "renamed"),
     [
         ("product", model.Product, {}),
         ("source", model.Source, {}),
@@ -91,9 +91,15 @@ def test_project_schema_and_model_agree():
 
 def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(Path(sys.executable).parent / "check-jsonschema"), "--schemafile", str(ROOT / "schemas" / schema),
-         *map(str, files)],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(Path(sys.executable).parent / "check-jsonschema"),
+            "--schemafile",
+            str(ROOT / "schemas" / schema),
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

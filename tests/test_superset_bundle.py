@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import oracle
 import pytest
 import sqlalchemy as sa
-
-import oracle
 from helpers import ROOT
-from northstar_spec.pipeline import check
-from superset_plugin.client import SupersetClient
-from superset_plugin.compiler import compile_bundle
-from warehouses import postgres_uri, sqlite_warehouse, demo_warehouse
+from warehouses import demo_warehouse, postgres_uri, sqlite_warehouse
+
+from northstar_spec.spec.pipeline import check
+from superset_plugin.compiler.assets import compile_bundle
+from superset_plugin.deploy.client import SupersetClient
 
 pytestmark = pytest.mark.superset
 

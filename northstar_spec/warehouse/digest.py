@@ -1,0 +1,170 @@
+"""The weekly digest: what a team reads on Monday morning, in markdown.
+
+For each spec: the North Star's last complete period against the one before
+and against its target, the inputs that moved most (by relative change, the
+way each should move beside it), the guardrails, and the reviews that are
+due or overdue. Everything is computed as of `today`, so a fixed day gives
+the same text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+
+from northstar_spec.spec import formatting
+from northstar_spec.spec.model import Project, Ritual, Spec, guardrail_status
+from northstar_spec.spec.rules.review import RITUAL_LABEL
+from northstar_spec.warehouse import periods
+from northstar_spec.warehouse.evaluate import Evaluation, QueryRun, Series, evaluate
+
+#: A review whose next date falls within this many days is "due".
+DUE_WITHIN = dt.timedelta(days=7)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ARROW = {"increase": "↑", "decrease": "↓"}
+ADJECTIVE = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly"}
+
+
+def digest(
+    specs: Sequence[Spec],
+    project: Project,
+    *,
+    today: dt.date | None = None,
+    environ: Mapping[str, str] | None = None,
+    progress: Callable[[QueryRun], None] | None = None,
+) -> str:
+    """The digest of every spec as one markdown document. Raises WarehouseError."""
+    today = today or dt.date.today()
+    evaluation = evaluate(specs, project, periods=2, end=today, environ=environ, progress=progress)
+    return "\n\n".join(render(spec, evaluation, today) for spec in specs) + "\n"
+
+
+def render(spec: Spec, evaluation: Evaluation, today: dt.date) -> str:
+    ns = evaluation.of(spec, spec.north_star)
+    sections = [
+        f"# {spec.product.name}: {ADJECTIVE[ns.grain]} digest, {periods.name(ns.periods[-1], ns.grain)}",
+        *_headline(spec, ns, evaluation),
+        _inputs(spec, evaluation),
+        _guardrails(spec, evaluation),
+        _reviews(spec, today),
+    ]
+    return "\n\n".join(s for s in sections if s)
+
+
+def _headline(spec: Spec, ns: Series, evaluation: Evaluation) -> list[str]:
+    """The sentence everyone reads, then the North Star against its target and its outcome."""
+    grain, metric = ns.grain, spec.north_star
+    before, now = ns.previous, ns.last
+    change = formatting.change(before, now)
+    sentence = f"Our North Star moved from {formatting.number(before)} to {formatting.number(now)} this {grain}" + (
+        f" ({formatting.percent(change)})." if change is not None else "."
+    )
+    details = [
+        f"**{metric.name}** (`{metric.id}`) {periods.phrase(ns.periods[-1], grain)}: "
+        f"{formatting.number(now)}, against {formatting.number(before)} the {grain} before."
+    ]
+    target = metric.target
+    if target is not None:
+        text = f"Target: {formatting.target_text(target)}"
+        if now is not None and target.value:
+            rest = target.value - now
+            text += f", {formatting.percent(now / target.value, signed=False)} of the way" + (
+                f", {formatting.number(rest)} to go" if rest > 0 else ": reached"
+            )
+        details.append(text + ".")
+    outcome = evaluation.outcome_of(spec)
+    if spec.outcome is not None and outcome is not None:
+        moved = formatting.percent(formatting.change(outcome.previous, outcome.last))
+        details.append(
+            f"The outcome it should lead, {spec.outcome.name} (`{spec.outcome.id}`): "
+            f"{formatting.number(outcome.last)} ({moved})."
+        )
+    return [sentence, " ".join(details)]
+
+
+def _inputs(spec: Spec, evaluation: Evaluation) -> str:
+    rows = []
+    for metric in spec.inputs:
+        series = evaluation.of(spec, metric)
+        moved = formatting.change(series.previous, series.last)
+        rows.append((abs(moved) if moved is not None else -1.0, metric, series, moved))
+    if not rows:
+        return ""
+    rows.sort(key=lambda r: -r[0])
+    ns_grain = spec.north_star.grain
+    table = [
+        [
+            metric.name + (f" (per {series.grain})" if series.grain != ns_grain else ""),
+            metric.owner or "–",
+            ARROW.get(metric.direction or "", "–"),
+            formatting.number(series.previous),
+            formatting.number(series.last),
+            formatting.percent(moved),
+        ]
+        for _, metric, series, moved in rows
+    ]
+    header = ["input", "owner", "should go", "before", "now", "change"]
+    return "## Inputs, largest move first\n\n" + formatting.markdown_table(header, table, right={3, 4, 5})
+
+
+def _guardrails(spec: Spec, evaluation: Evaluation) -> str:
+    if not spec.counter_metrics:
+        return "## Guardrails\n\nNo counter-metric guards this North Star."
+    rows, crossed = [], []
+    for metric in spec.counter_metrics:
+        series = evaluation.of(spec, metric)
+        value = series.last
+        status = guardrail_status(metric.threshold, value)
+        if status == "breached":
+            status = "**crossed**"
+            crossed.append(metric)
+        rows.append(
+            [
+                metric.name,
+                metric.owner or "–",
+                formatting.number(value),
+                formatting.threshold_text(metric.threshold),
+                status,
+            ]
+        )
+    table = formatting.markdown_table(["guardrail", "owner", "now", "threshold", "status"], rows, right={2})
+    if crossed:
+        teams = ", ".join(dict.fromkeys(m.owner for m in crossed if m.owner))
+        summary = (
+            f"**{len(crossed)} guardrail{'s' * (len(crossed) != 1)} crossed "
+            f"{'its threshold' if len(crossed) == 1 else 'their thresholds'}**"
+            + (f": over to {teams}." if teams else ".")
+        )
+    else:
+        summary = "Every guardrail held."
+    return f"## Guardrails\n\n{table}\n\n{summary}"
+
+
+def _review_status(ritual: Ritual, today: dt.date) -> str | None:
+    """How a ritual stands today, or None when it is not due within DUE_WITHIN."""
+    due = ritual.next_due
+    if due is None and ritual.cadence == "weekly" and ritual.day:
+        due = today + dt.timedelta(days=(WEEKDAYS.index(ritual.day) - today.weekday()) % 7)
+    if due is None:
+        return "no date of the last review (`last:`) recorded"
+    if due < today:
+        days = (today - due).days
+        return f"**overdue** since {due.isoformat()} ({days} day{'s' * (days != 1)})"
+    if due - today <= DUE_WITHIN:
+        return "due today" if due == today else f"due {WEEKDAYS[due.weekday()].capitalize()} {due.isoformat()}"
+    return None
+
+
+def _reviews(spec: Spec, today: dt.date) -> str:
+    lines = []
+    for name, ritual in spec.review.rituals():
+        if ritual is None:
+            continue
+        status = _review_status(ritual, today)
+        if status:
+            owner = f" ({ritual.owner})" if ritual.owner else ""
+            lines.append(
+                f"- {RITUAL_LABEL[name][0].upper()}{RITUAL_LABEL[name][1:]} review{owner}, {ritual.cadence}: {status}"
+            )
+    body = "\n".join(lines) if lines else f"No review is due in the next {DUE_WITHIN.days} days."
+    return f"## Reviews\n\n{body}"

@@ -1,0 +1,136 @@
+"""The databases of northstar.yaml as SQLAlchemy engines, and errors fit to show.
+
+A database's URI lives in an environment variable (northstar.yaml names the
+variable, never the URI), and its password must not leak into a message:
+SQLAlchemy 1.4 repeats an unparsable URI in its error, and drivers may repeat
+parts of it. Every message built here is scrubbed of the password and shows
+the URI only masked.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from northstar_spec.spec.model import Project
+
+#: Seconds to wait for a PostgreSQL server before calling it unreachable.
+CONNECT_TIMEOUT = 10
+DRIVER_HINTS = {"postgresql": "pip install 'northstar-spec[postgres]'"}
+
+
+class WarehouseError(Exception):
+    """A database or query that cannot be used: an environment problem (exit 2).
+
+    The message is safe to print: it names what failed and why, never a password.
+    """
+
+
+@dataclass
+class Warehouse:
+    name: str
+    uri_env: str
+    engine: Engine
+    #: The URI with its password masked: what a message may show.
+    shown: str
+    secrets: tuple[str, ...] = ()
+
+    def cause(self, exc: BaseException) -> str:
+        return cause(exc, self.secrets)
+
+
+def _secrets(uri: str, url: sa.engine.URL) -> tuple[str, ...]:
+    """Every spelling of a password a message could contain, longest first."""
+    passwords = [str(url.password)] if url.password else []
+    passwords += [str(v) for k, v in url.query.items() if "password" in k.lower() and isinstance(v, str)]
+    found = {uri} if passwords else set()
+    for password in passwords:
+        found |= {password, urllib.parse.quote(password, safe=""), urllib.parse.quote_plus(password)}
+    return tuple(sorted((s for s in found if s), key=len, reverse=True))
+
+
+def scrub(message: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    return message
+
+
+def cause(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """`ErrorType: first line of the driver's message`, without secrets.
+
+    Drivers add the failing SQL and a caret on later lines; the first line
+    says what is wrong.
+    """
+    original = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    return scrub(f"{type(original).__name__}: {lines[0] if lines else 'no message'}", secrets)
+
+
+@dataclass
+class Warehouses:
+    """Engines for the project's databases, created on first use and disposed together."""
+
+    project: Project
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    _open: dict[str, Warehouse] = field(default_factory=dict)
+
+    def get(self, name: str) -> Warehouse:
+        if name not in self._open:
+            self._open[name] = connect(self.project, name, self.environ)
+        return self._open[name]
+
+    def close(self) -> None:
+        for warehouse in self._open.values():
+            warehouse.engine.dispose()
+        self._open.clear()
+
+    def __enter__(self) -> Warehouses:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def connect(project: Project, name: str, environ: Mapping[str, str]) -> Warehouse:
+    """An engine for database `name` (no connection is made yet)."""
+    database = project.databases.get(name)
+    if database is None:
+        raise WarehouseError(f"database {name!r} is not declared under `databases:` in {project.file}")
+    env = database.uri_env
+    uri = environ.get(env, "").strip()
+    if not uri:
+        raise WarehouseError(
+            f"database {name!r}: the environment variable {env} is not set "
+            "(it holds the database's SQLAlchemy URI, e.g. postgresql://user@host/db)"
+        )
+    try:
+        url = sa.engine.make_url(uri)
+    except Exception:  # ArgumentError, ValueError (a bad port): their messages repeat the URI
+        raise WarehouseError(
+            f"database {name!r}: {env} does not hold a valid SQLAlchemy URI "
+            "(dialect+driver://user:password@host:port/database)"
+        ) from None
+    secrets = _secrets(uri, url)
+    shown = scrub(url.render_as_string(hide_password=True), secrets)
+    options: dict = {}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+    try:
+        engine = sa.create_engine(url, **options)
+    except sa.exc.NoSuchModuleError:
+        raise WarehouseError(
+            f"database {name!r} ({env}={shown}): SQLAlchemy has no dialect {url.drivername!r}"
+        ) from None
+    except ImportError as exc:
+        hint = DRIVER_HINTS.get(url.get_backend_name(), "install the database's SQLAlchemy driver")
+        raise WarehouseError(
+            f"database {name!r} ({env}={shown}): its driver is not installed ({scrub(str(exc), secrets)}); {hint}"
+        ) from None
+    except Exception as exc:  # a driver rejecting options, ...
+        raise WarehouseError(f"database {name!r} ({env}={shown}): {cause(exc, secrets)}") from None
+    return Warehouse(name, env, engine, shown, secrets)

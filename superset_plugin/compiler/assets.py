@@ -1,0 +1,392 @@
+"""Spec model -> Superset v1 asset bundle: databases, datasets, charts, one
+dashboard per spec and a portfolio dashboard.
+
+A pure function of the specs, the project file and the database URIs in the
+environment: no clock, no network. The URIs are needed for their dialect and
+their (masked) form; their passwords go to `Bundle.passwords`, which only the
+import request ever sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from northstar_spec.spec.model import Metric, Project, Spec
+from northstar_spec.spec.sql import DialectError, metric_sql
+from superset_plugin.compiler import charts, markdown, naming
+from superset_plugin.compiler.bundle import Bundle, dump_yaml
+from superset_plugin.compiler.layout import Layout, split_widths
+
+VERSION = "1.0.0"
+MASK = "XXXXXXXXXX"
+CERTIFIED_BY = "northstar"
+
+
+class CompileError(Exception):
+    """The environment cannot compile these specs (a missing URI, an unknown dialect): exit 2."""
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+    masked_uri: str
+    password: str | None
+    dialect: Dialect
+
+    @property
+    def dialect_name(self) -> str:
+        return self.dialect.name
+
+
+def resolve_database(project: Project, name: str, env: Mapping[str, str]) -> Database:
+    declared = project.databases.get(name)
+    if declared is None:
+        raise CompileError(f"database {name!r} is not declared in {project.file}")
+    uri = env.get(declared.uri_env)
+    if not uri:
+        raise CompileError(
+            f"database {name!r}: the environment variable {declared.uri_env} is not set "
+            f"(it holds the SQLAlchemy URI, e.g. postgresql://user:password@host/db)"
+        )
+    try:
+        url = sa.engine.make_url(uri)
+        dialect = url.get_dialect()()
+    except Exception as exc:
+        raise CompileError(
+            f"database {name!r}: {declared.uri_env} is not a usable SQLAlchemy URI ({type(exc).__name__})"
+        ) from None
+    password = url.password
+    if password is not None:
+        url = url.set(password=MASK)
+    return Database(name, url.render_as_string(hide_password=False), password, dialect)
+
+
+def spec_url(project: Project, spec: Spec) -> str | None:
+    """Where the spec file is browsed (external_url), when the project names its repository."""
+    if not project.repository_url or spec.path is None:
+        return None
+    try:
+        relative = Path(spec.path).resolve().relative_to(Path(project.root).resolve()).as_posix()
+    except ValueError:
+        return None
+    return f"{project.repository_url.rstrip('/')}/blob/{project.repository_branch}/{relative}"
+
+
+def _quote(dialect: Dialect, name: str) -> str:
+    return dialect.identifier_preparer.quote(name)
+
+
+class _Compiler:
+    def __init__(self, project: Project, env: Mapping[str, str]):
+        self.project = project
+        self.env = env
+        self.bundle = Bundle()
+        self.databases: dict[str, Database] = {}
+        self.datasets: dict[tuple, dict] = {}  # (database, schema, table) -> dataset YAML data
+
+    def database(self, name: str) -> Database:
+        if name not in self.databases:
+            db = resolve_database(self.project, name, self.env)
+            self.databases[name] = db
+            path = naming.database_file(name)
+            self.bundle.files[path] = {
+                "database_name": naming.database_name(name),
+                "sqlalchemy_uri": db.masked_uri,
+                "uuid": naming.database_uuid(name),
+                "version": VERSION,
+                "expose_in_sqllab": True,
+                "allow_run_async": False,
+                "allow_ctas": False,
+                "allow_cvas": False,
+                "allow_dml": False,
+                "allow_file_upload": False,
+                "cache_timeout": None,
+                "extra": {"allows_virtual_table_explore": True},
+                "is_managed_externally": True,
+            }
+            if db.password is not None:
+                self.bundle.passwords[path] = db.password
+        return self.databases[name]
+
+    def dataset(self, spec: Spec, source_id: str) -> tuple[str, charts.Frame]:
+        """The dataset of a source's table, shared by every spec that reads that table."""
+        source = spec.sources[source_id]
+        db = self.database(source.database)
+        key = (source.database, source.schema, source.table)
+        if key not in self.datasets:
+            self.datasets[key] = {
+                "table_name": source.table,
+                "schema": source.schema,
+                "main_dttm_col": source.time_column,
+                "description": source.description,
+                "uuid": naming.dataset_uuid(source.database, source.schema or "", source.table),
+                "database_uuid": naming.database_uuid(source.database),
+                "version": VERSION,
+                "offset": 0,
+                "cache_timeout": None,
+                "sql": None,
+                "filter_select_enabled": True,
+                "fetch_values_predicate": None,
+                "extra": {"certification": {"certified_by": CERTIFIED_BY, "details": "Generated by northstar"}},
+                "is_managed_externally": True,
+                "columns": [
+                    {
+                        "column_name": source.time_column,
+                        "is_dttm": True,
+                        "type": "TIMESTAMP",
+                        "groupby": True,
+                        "filterable": True,
+                    }
+                ],
+                "metrics": [],
+                "normalize_columns": False,
+            }
+            self.bundle.files[naming.dataset_file(source.database, source.schema or "", source.table)] = self.datasets[
+                key
+            ]
+        dataset = self.datasets[key]
+        if dataset["main_dttm_col"] != source.time_column:
+            raise CompileError(
+                f"{spec.file}: source {source_id!r} reads {source.table} by {source.time_column!r}, but another "
+                f"spec reads the same table by {dataset['main_dttm_col']!r}; one table has one time column"
+            )
+        return dataset["uuid"], charts.Frame(_quote(db.dialect, source.time_column), db.dialect_name)
+
+    def add_metric(self, spec: Spec, metric: Metric) -> tuple[str, charts.Frame]:
+        dataset_uuid, frame = self.dataset(spec, metric.source)
+        source = spec.sources[metric.source]
+        dataset = self.datasets[(source.database, source.schema, source.table)]
+        dialect = self.databases[source.database].dialect
+        dataset["metrics"].append(
+            {
+                "metric_name": metric.id,
+                "verbose_name": metric.name,
+                "expression": metric_sql(metric, dialect),
+                "description": metric.definition,
+                "d3format": ",.1%" if metric.ratio is not None else None,
+                "metric_type": None,
+                "warning_text": None,
+                "extra": {"certification": {"certified_by": CERTIFIED_BY, "details": f"Defined in {spec.file}"}},
+            }
+        )
+        columns = {c["column_name"] for c in dataset["columns"]}
+        measures = (
+            [metric.measure]
+            if metric.measure
+            else ([metric.ratio.numerator.measure, metric.ratio.denominator.measure] if metric.ratio else [])
+        )
+        for measure in measures:
+            if measure.column and measure.column not in columns:
+                dataset["columns"].append(
+                    {"column_name": measure.column, "is_dttm": False, "groupby": True, "filterable": True}
+                )
+                columns.add(measure.column)
+        return dataset_uuid, frame
+
+    def chart(self, spec: Spec, product_id: str, chart: charts.ChartSpec, dataset_uuid: str, owner: str | None) -> str:
+        uuid = naming.chart_uuid(product_id, chart.key)
+        self.bundle.teams[uuid] = frozenset([owner] if owner else [])
+        url = spec_url(self.project, spec)
+        data = {
+            "slice_name": chart.name,
+            "description": chart.description or None,
+            "certified_by": CERTIFIED_BY,
+            "certification_details": f"Generated by northstar from {spec.file}",
+            "viz_type": chart.viz_type,
+            "params": chart.params,
+            "query_context": charts.encode_query_context(chart),
+            "cache_timeout": None,
+            "uuid": uuid,
+            "version": VERSION,
+            "dataset_uuid": dataset_uuid,
+            "is_managed_externally": True,
+        }
+        if url:
+            data["external_url"] = url
+        self.bundle.files[naming.chart_file(product_id, chart.key)] = data
+        return uuid
+
+    def spec_dashboard(self, spec: Spec) -> None:
+        product = spec.product.id
+        ns = spec.north_star
+        layout = Layout()
+        layout.row([layout.markdown("header", markdown.header(spec, spec_url(self.project, spec)), 12, 34)])
+
+        dataset, frame = self.add_metric(spec, ns)
+        number = charts.big_number(naming.metric_chart_key(ns), naming.chart_title(ns), ns, frame, ns.definition or "")
+        trend = charts.trend("north_star_trend", naming.chart_title(ns, "trend"), ns, frame, ns.definition or "")
+        layout.row(
+            [
+                layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 4),
+                layout.chart(trend.key, self.chart(spec, product, trend, dataset, ns.owner), trend.name, 8),
+            ]
+        )
+
+        layout.header("inputs", "Inputs: the levers squads move")
+        self._rows(layout, self._tiles(spec, spec.inputs, charts.big_number), per_row=5)
+        if spec.counter_metrics:
+            layout.header("guardrails", "Guardrails: counter-metrics and their thresholds")
+            self._rows(layout, self._tiles(spec, spec.counter_metrics, charts.trend), per_row=3)
+
+        tree, history = markdown.metric_tree(spec), markdown.history(spec) if spec.history else ""
+        height = _markdown_height(tree, history)
+        bottom = [layout.markdown("tree", tree, 6 if history else 12, height)]
+        if history:
+            bottom.append(layout.markdown("history", history, 6, height))
+        layout.row(bottom)
+        self.dashboard(
+            product,
+            f"North Star: {spec.product.name}",
+            layout,
+            spec_url(self.project, spec),
+            description=spec.product.description,
+            teams={m.owner for m in spec.metrics if m.owner},
+        )
+
+    def _tiles(self, spec: Spec, metrics: Sequence[Metric], make_chart) -> list:
+        """One chart per metric, each made by `make_chart` (a big number or a trend)."""
+        tiles = []
+        for metric in metrics:
+            dataset, frame = self.add_metric(spec, metric)
+            chart = make_chart(
+                naming.metric_chart_key(metric), naming.chart_title(metric), metric, frame, metric.definition or ""
+            )
+            tiles.append((chart, self.chart(spec, spec.product.id, chart, dataset, metric.owner)))
+        return tiles
+
+    def _rows(self, layout: Layout, tiles: list, per_row: int) -> None:
+        widths = split_widths(len(tiles), per_row)
+        index = 0
+        for row in widths:
+            items = []
+            for width in row:
+                chart, uuid = tiles[index]
+                items.append(layout.chart(chart.key, uuid, chart.name, width))
+                index += 1
+            layout.row(items)
+
+    def portfolio(self, specs: Sequence[Spec]) -> None:
+        layout = Layout()
+        links = {s.product.id: f"/superset/dashboard/{naming.dashboard_slug(s.product.id)}/" for s in specs}
+        layout.row([layout.markdown("portfolio", markdown.portfolio(list(specs), links), 12, 30)])
+        tiles = []
+        for spec in specs:
+            ns = spec.north_star
+            dataset, frame = self.dataset(spec, ns.source)
+            chart = charts.big_number(
+                spec.product.id, f"{spec.product.name}: {ns.name}", ns, frame, ns.definition or ""
+            )
+            tiles.append((chart, self.chart(spec, naming.PORTFOLIO_ID, chart, dataset, ns.owner)))
+        self._rows(layout, tiles, per_row=4)
+        self.dashboard(
+            naming.PORTFOLIO_ID,
+            "North Star portfolio",
+            layout,
+            None,
+            description="Every product's North Star, generated by northstar.",
+            teams={s.north_star.owner for s in specs if s.north_star.owner},
+        )
+
+    def dashboard(
+        self, product_id: str, title: str, layout: Layout, url: str | None, description: str | None, teams: set[str]
+    ) -> None:
+        self.bundle.teams[naming.dashboard_uuid(product_id)] = frozenset(teams)
+        metadata = {
+            "color_scheme": "supersetColors",
+            "cross_filters_enabled": False,
+            "expanded_slices": {},
+            "label_colors": {},
+            "refresh_frequency": 0,
+            "shared_label_colors": [],
+            "timed_refresh_immune_slices": [],
+            "native_filter_configuration": [_time_filter(product_id)],
+        }
+        data = {
+            "dashboard_title": title,
+            "description": description,
+            "css": "",
+            "slug": naming.dashboard_slug(product_id),
+            "uuid": naming.dashboard_uuid(product_id),
+            "position": layout.position(),
+            "metadata": metadata,
+            "version": VERSION,
+            "published": True,
+            "certified_by": CERTIFIED_BY,
+            "certification_details": "Generated by northstar",
+            "is_managed_externally": True,
+        }
+        if url:
+            data["external_url"] = url
+        self.bundle.files[naming.dashboard_file(product_id)] = data
+
+
+def _markdown_height(*texts: str) -> int:
+    """Grid units (8 px) for markdown tiles side by side: tall enough for the longest."""
+    lines = max(len(t.splitlines()) for t in texts)
+    return max(20, 8 + 3 * lines)
+
+
+def _time_filter(product_id: str) -> dict:
+    """A time-range filter with no default: charts keep their complete-period windows
+    until a reader picks a range, and their SQL cut-off holds whatever is picked."""
+    return {
+        "id": f"NATIVE_FILTER-northstar-time-{product_id}",
+        "type": "NATIVE_FILTER",
+        "filterType": "filter_time",
+        "name": "Time range",
+        "targets": [{}],
+        "controlValues": {"enableEmptyFilter": False},
+        "cascadeParentIds": [],
+        "description": "Periods shown; the unfinished current period is always left out.",
+        "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+        "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+    }
+
+
+FINGERPRINT_MARK = " · fingerprint "
+
+
+def _fingerprint(bundle: Bundle) -> None:
+    """Stamp each dataset, chart and dashboard with a hash of its own content.
+
+    The stamp rides in the certification text, which Superset keeps and lists
+    cheaply, so a deploy can tell what changed since the last one without
+    fetching every asset in full.
+    """
+    for path, data in bundle.files.items():
+        kind = path.split("/")[0]
+        if kind == "datasets":
+            holder, key = data["extra"]["certification"], "details"
+        elif kind in ("charts", "dashboards"):
+            holder, key = data, "certification_details"
+        else:
+            continue
+        digest = hashlib.sha256(dump_yaml(data).encode("utf-8")).hexdigest()[:16]
+        holder[key] = f"{holder[key]}{FINGERPRINT_MARK}{digest}"
+
+
+def fingerprint_of(certification: str | None) -> str | None:
+    if not certification or FINGERPRINT_MARK not in certification:
+        return None
+    return certification.rsplit(FINGERPRINT_MARK, 1)[1]
+
+
+def compile_bundle(specs: Sequence[Spec], project: Project, env: Mapping[str, str] | None = None) -> Bundle:
+    compiler = _Compiler(project, os.environ if env is None else env)
+    ordered = sorted(specs, key=lambda s: s.product.id)
+    try:
+        for spec in ordered:
+            compiler.spec_dashboard(spec)
+        if ordered:
+            compiler.portfolio(ordered)
+    except DialectError as exc:
+        raise CompileError(str(exc)) from None
+    _fingerprint(compiler.bundle)
+    return compiler.bundle

@@ -1,0 +1,200 @@
+"""Chart definitions: Superset `params` (what Explore and dashboards render) and
+a matching `query_context` (what the chart data API, CSV export and reports
+need; Superset only saves one when somebody opens the chart in Explore).
+
+Every chart reads the last complete periods and carries the SQL cut-off from
+periods.py, so the unfinished current period never shows as a drop.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from northstar_spec.spec.model import CounterMetric, Metric
+from superset_plugin.compiler.periods import COMPARE_SUFFIX, complete_periods, complete_periods_only, time_grain
+
+#: How many complete periods a chart shows, by grain: about half a year for
+#: big numbers, a year for trends.
+NUMBER_PERIODS = {"day": 28, "week": 26, "month": 12, "quarter": 8}
+TREND_PERIODS = {"day": 90, "week": 52, "month": 24, "quarter": 12}
+TARGET_COLOR = "#1A85A0"
+THRESHOLD_COLOR = "#E04355"
+#: Placeholder numeric ids: Superset's importer rewrites them to real ids.
+DATASOURCE = "1__table"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a chart needs to know about the dataset it reads."""
+
+    time_column: str  # quoted for the dialect where needed
+    dialect: str
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    key: str
+    name: str
+    viz_type: str
+    params: dict
+    query_context: dict
+    description: str = ""
+
+
+def number_format(metric: Metric) -> str:
+    return ",.1%" if metric.ratio is not None else "SMART_NUMBER"
+
+
+def _filters(metric: Metric, frame: Frame, periods: int) -> list[dict]:
+    return [
+        {
+            "clause": "WHERE",
+            "subject": frame.time_column,
+            "operator": "TEMPORAL_RANGE",
+            "comparator": complete_periods(metric.grain, periods),
+            "expressionType": "SIMPLE",
+            "filterOptionName": "northstar_time_range",
+        },
+        {
+            "clause": "WHERE",
+            "expressionType": "SQL",
+            "sqlExpression": complete_periods_only(frame.time_column, metric.grain, frame.dialect),
+            "filterOptionName": "northstar_complete_periods_only",
+        },
+    ]
+
+
+def _query_context(params: dict, metric_id: str, frame: Frame, grain: str) -> dict:
+    """The query the chart's own UI would save, with the same filters as its params."""
+    time_range = next(f["comparator"] for f in params["adhoc_filters"] if f.get("operator") == "TEMPORAL_RANGE")
+    where = " AND ".join(f"({f['sqlExpression']})" for f in params["adhoc_filters"] if f["expressionType"] == "SQL")
+    query = {
+        "filters": [{"col": frame.time_column, "op": "TEMPORAL_RANGE", "val": time_range}],
+        "extras": {"time_grain_sqla": grain, "having": "", "where": where},
+        "columns": [
+            {
+                "timeGrain": grain,
+                "columnType": "BASE_AXIS",
+                "sqlExpression": frame.time_column,
+                "label": frame.time_column,
+                "expressionType": "SQL",
+                "isColumnReference": True,
+            }
+        ],
+        "metrics": [metric_id],
+        "orderby": [[metric_id, False]],
+        "row_limit": 10000,
+        "series_columns": [],
+        "series_limit": 0,
+        "order_desc": True,
+        "annotation_layers": [],
+        "post_processing": [
+            {
+                "operation": "pivot",
+                "options": {
+                    "index": [frame.time_column],
+                    "columns": [],
+                    "aggregates": {metric_id: {"operator": "mean"}},
+                    "drop_missing_columns": True,
+                },
+            },
+            {"operation": "flatten"},
+        ],
+    }
+    return {
+        "datasource": {"id": 0, "type": "table"},
+        "force": False,
+        "result_format": "json",
+        "result_type": "full",
+        "form_data": params,
+        "queries": [query],
+    }
+
+
+def big_number(key: str, name: str, metric: Metric, frame: Frame, description: str = "") -> ChartSpec:
+    """The latest complete period, the change against the previous one, and a trendline."""
+    grain = time_grain(metric.grain, frame.dialect)
+    params = {
+        "datasource": DATASOURCE,
+        "viz_type": "big_number",
+        "metric": metric.id,
+        "x_axis": frame.time_column,
+        "time_grain_sqla": grain,
+        "adhoc_filters": _filters(metric, frame, NUMBER_PERIODS[metric.grain]),
+        "compare_lag": 1,
+        "compare_suffix": COMPARE_SUFFIX[metric.grain],
+        "show_timestamp": True,
+        "show_trend_line": True,
+        "start_y_axis_at_zero": True,
+        "y_axis_format": number_format(metric),
+        "header_font_size": 0.4,
+        "subheader_font_size": 0.125,
+        "rolling_type": "None",
+    }
+    return ChartSpec(key, name, "big_number", params, _query_context(params, metric.id, frame, grain), description)
+
+
+def _line(value: float, label: str, color: str, style: str) -> dict:
+    return {
+        "name": label,
+        "annotationType": "FORMULA",
+        "sourceType": "",
+        "value": repr(float(value)),
+        "show": True,
+        "showLabel": True,
+        "style": style,
+        "width": 2,
+        "color": color,
+        "opacity": "",
+        "overrides": {"time_range": None},
+        "titleColumn": "",
+        "descriptionColumns": [],
+        "timeColumn": "",
+        "intervalEndColumn": "",
+        "showMarkers": False,
+        "hideLine": False,
+    }
+
+
+def trend(key: str, name: str, metric: Metric, frame: Frame, description: str = "") -> ChartSpec:
+    """A line over the last complete periods, against the target or the guardrail's bounds."""
+    grain = time_grain(metric.grain, frame.dialect)
+    layers: list[dict] = []
+    if metric.target is not None:
+        label = "Target" + (f" by {metric.target.by.isoformat()}" if metric.target.by else "")
+        layers.append(_line(metric.target.value, label, TARGET_COLOR, "dashed"))
+    threshold = metric.threshold if isinstance(metric, CounterMetric) else None
+    if threshold is not None:
+        if threshold.max is not None:
+            layers.append(_line(threshold.max, "Guardrail maximum", THRESHOLD_COLOR, "solid"))
+        if threshold.min is not None:
+            layers.append(_line(threshold.min, "Guardrail minimum", THRESHOLD_COLOR, "solid"))
+    params = {
+        "datasource": DATASOURCE,
+        "viz_type": "echarts_timeseries_line",
+        "metrics": [metric.id],
+        "x_axis": frame.time_column,
+        "time_grain_sqla": grain,
+        "adhoc_filters": _filters(metric, frame, TREND_PERIODS[metric.grain]),
+        "groupby": [],
+        "annotation_layers": layers,
+        "row_limit": 10000,
+        "show_legend": True,
+        "legendOrientation": "top",
+        "rich_tooltip": True,
+        "markerEnabled": True,
+        "markerSize": 4,
+        "y_axis_format": number_format(metric),
+        "x_axis_time_format": "smart_date",
+        "truncateYAxis": False,
+        "y_axis_bounds": [0, None],
+    }
+    return ChartSpec(
+        key, name, "echarts_timeseries_line", params, _query_context(params, metric.id, frame, grain), description
+    )
+
+
+def encode_query_context(chart: ChartSpec) -> str | None:
+    """Superset stores query_context as a JSON string; sorted keys keep it byte-stable."""
+    return json.dumps(chart.query_context, sort_keys=True, separators=(",", ":"))

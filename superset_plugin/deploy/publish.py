@@ -1,0 +1,109 @@
+"""The compiled spec model the North Star page shows, and its publication.
+
+`northstar deploy` sends it to the page's API, so the page never reads the
+spec repository: what it shows is exactly what was deployed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from northstar_spec.spec.model import CounterMetric, Input, Metric, Project, Spec
+from northstar_spec.spec.rules.review import RITUAL_LABEL
+from superset_plugin.compiler import naming
+from superset_plugin.compiler.assets import spec_url
+from superset_plugin.deploy.client import NotFound, SupersetClient
+
+MODEL_PATH = "/api/v1/northstar/model"
+MODEL_VERSION = 1
+
+
+def _metric(metric: Metric, product_id: str, project: Project, names: dict[str, str]) -> dict:
+    team = project.teams.get(metric.owner or "")
+    data = {
+        "id": metric.id,
+        "name": metric.name,
+        "definition": metric.definition,
+        "grain": metric.grain,
+        "owner": metric.owner,
+        "owner_name": team.name if team else None,
+        "ratio": metric.ratio is not None,
+        "chart_uuid": naming.chart_uuid(product_id, naming.metric_chart_key(metric)),
+        "target": {"value": metric.target.value, "by": metric.target.by.isoformat() if metric.target.by else None}
+        if metric.target
+        else None,
+    }
+    if isinstance(metric, Input):
+        data.update(lever=metric.lever, direction=metric.direction)
+    if isinstance(metric, CounterMetric):
+        data.update(
+            guards=metric.guards,
+            guards_name=names.get(metric.guards or ""),
+            threshold={"max": metric.threshold.max, "min": metric.threshold.min} if metric.threshold else None,
+        )
+    return data
+
+
+def _product(spec: Spec, project: Project) -> dict:
+    names = {m.id: m.name for m in spec.metrics}
+    pid = spec.product.id
+    return {
+        "id": pid,
+        "name": spec.product.name,
+        "category": spec.product.category,
+        "value_moment": spec.product.value_moment,
+        "description": spec.product.description,
+        "spec_file": spec.file,
+        "spec_url": spec_url(project, spec),
+        "dashboard_slug": naming.dashboard_slug(pid),
+        "north_star": _metric(spec.north_star, pid, project, names),
+        "inputs": [_metric(m, pid, project, names) for m in spec.inputs],
+        "counter_metrics": [_metric(m, pid, project, names) for m in spec.counter_metrics],
+        "reviews": [
+            {
+                "name": name,
+                "label": RITUAL_LABEL[name],
+                "cadence": r.cadence,
+                "day": r.day,
+                "last": r.last.isoformat() if r.last else None,
+                "next_due": r.next_due.isoformat() if r.next_due else None,
+                "owner": r.owner,
+            }
+            for name, r in spec.review.rituals()
+            if r
+        ],
+        "history": [
+            {"north_star": h.north_star, "name": h.name, "until": h.until.isoformat(), "reason": h.reason}
+            for h in spec.history
+        ],
+    }
+
+
+def model(specs: Sequence[Spec], project: Project) -> dict:
+    return {
+        "version": MODEL_VERSION,
+        "products": [_product(s, project) for s in sorted(specs, key=lambda s: s.product.id)],
+    }
+
+
+def publish(client: SupersetClient, specs: Sequence[Spec], project: Project) -> bool | None:
+    """Publish the model when it differs from the one the page has.
+
+    True when sent, False when already current, None when the page is not
+    enabled on this Superset (its API answers 404 to a publication).
+    """
+    wanted = model(specs, project)
+    try:
+        current = client.get(MODEL_PATH).get("result") or {}
+    except NotFound:
+        current = {}
+    if {k: v for k, v in current.items() if k != "published_at"} == wanted:
+        return False
+    try:
+        client.put(
+            MODEL_PATH, json={**wanted, "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        )
+    except NotFound:
+        return None
+    return True

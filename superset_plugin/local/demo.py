@@ -1,0 +1,180 @@
+"""`make demo`: the example specs deployed to a local Superset on embedded
+defaults, from nothing but a clone.
+
+    python -m superset_plugin.local.demo up     # idempotent: reuses what is already there
+    python -m superset_plugin.local.demo stop
+
+State lives in NORTHSTAR_DEMO_DIR (default .demo/): the demo warehouse, the
+Superset home, its log and its pid. The warehouse is regenerated when it no
+longer ends today, so relative ranges ("the last 26 complete weeks") always
+show data. The admin login is NORTHSTAR_DEMO_USERNAME / NORTHSTAR_DEMO_PASSWORD
+(admin / admin by default) and is printed, as a local demo's should be.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from northstar_spec import demo_data
+from northstar_spec.spec.pipeline import check, find_project_file
+from superset_plugin.compiler import naming
+from superset_plugin.compiler.assets import compile_bundle
+from superset_plugin.deploy.apply import deploy
+from superset_plugin.deploy.client import SupersetClient
+from superset_plugin.local import superset as local
+
+#: The demo shows the North Star page too (see superset_plugin.inside).
+ENABLE_NORTH_STAR_PAGE = "from superset_plugin.inside import init_northstar\nFLASK_APP_MUTATOR = init_northstar\n"
+
+
+class Demo:
+    def __init__(self, root: Path):
+        self.root = root
+        self.home = root / "superset"
+        self.warehouse = root / "warehouse.db"
+        self.port = int(os.environ.get("NORTHSTAR_DEMO_PORT", "8088"))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.username = os.environ.get("NORTHSTAR_DEMO_USERNAME", "admin")
+        self.password = os.environ.get("NORTHSTAR_DEMO_PASSWORD", "admin")
+
+    def say(self, message: str) -> None:
+        print(f"· {message}", flush=True)
+
+    # --- the warehouse ---------------------------------------------------------------------------------------
+
+    def ensure_warehouse(self) -> None:
+        stamp = self.root / "warehouse.ends"
+        today = dt.date.today().isoformat()
+        wanted = f"{today} v{demo_data.DATA_VERSION}"
+        if self.warehouse.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
+            self.say(f"demo warehouse is current ({self.warehouse})")
+            return
+        started = time.monotonic()
+        engine = sa.create_engine(f"sqlite:///{self.warehouse}")
+        try:
+            counts = demo_data.write(engine, demo_data.generate(end=dt.date.today()))
+        finally:
+            engine.dispose()
+        stamp.write_text(wanted)
+        self.say(
+            f"generated the demo warehouse: {sum(counts.values()):,} events ending {today} "
+            f"({time.monotonic() - started:.0f} s)"
+        )
+
+    # --- Superset --------------------------------------------------------------------------------------------
+
+    def secret_key(self) -> str:
+        """Superset's SECRET_KEY for this demo: made once, kept with the demo's other state (mode 600)."""
+        path = self.root / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def extra_config(self) -> str:
+        return os.environ.get("NORTHSTAR_DEMO_SUPERSET_CONFIG", ENABLE_NORTH_STAR_PAGE)
+
+    def environment(self) -> dict[str, str]:
+        config = local.write_config(self.home, self.extra_config())
+        return local.environment(self.home, config, self.secret_key())
+
+    def pid(self) -> int | None:
+        try:
+            return int((self.root / "superset.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def ensure_superset(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        stamp = self.home / ".set-up"
+        # Set up again when the configuration changed: a plugin brings permissions to sync.
+        if not stamp.exists() or stamp.read_text() != self.extra_config():
+            started = time.monotonic()
+            with open(self.home / "superset.log", "ab") as log:
+                local.set_up(self.home, env, self.username, self.password, log)
+            stamp.write_text(self.extra_config())
+            self.say(f"set up Superset in {self.home} ({time.monotonic() - started:.0f} s)")
+        if self.pid() and local.healthy(self.url):
+            self.say(f"Superset is already running on {self.url} (pid {self.pid()})")
+            return
+        if local.healthy(self.url):
+            raise local.LocalSupersetError(f"something else answers on {self.url}; set NORTHSTAR_DEMO_PORT")
+        with open(self.home / "superset.log", "ab") as log:
+            process = local.start(self.home, env, self.port, log)
+        (self.root / "superset.pid").write_text(str(process.pid))
+        seconds = local.wait_healthy(self.url, process)
+        self.say(f"started Superset on {self.url} ({seconds:.0f} s; log: {self.home / 'superset.log'})")
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is None:
+            print("the demo Superset is not running")
+            return
+        local.stop(pid)
+        (self.root / "superset.pid").unlink(missing_ok=True)
+        print(f"stopped the demo Superset (pid {pid})")
+
+    # --- the specs -------------------------------------------------------------------------------------------
+
+    def deploy(self) -> list:
+        project_file = find_project_file(Path.cwd())
+        if project_file is None:
+            raise local.LocalSupersetError("run the demo from the repository: no northstar.yaml here")
+        result = check([], project_file=project_file)
+        if result.failed():
+            raise local.LocalSupersetError("the example specs do not validate: run `northstar validate`")
+        bundle = compile_bundle(
+            result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": f"sqlite:///{self.warehouse.resolve()}"}
+        )
+        client = SupersetClient(self.url, username=self.username, password=self.password)
+        outcome = deploy(client, bundle, result.specs, result.project, progress=self.say)
+        self.say(f"deployed {len(result.specs)} specs: {outcome.plan.summary()}")
+        return sorted(result.specs, key=lambda s: s.product.id)
+
+    def up(self) -> None:
+        started = time.monotonic()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.ensure_warehouse()
+        self.ensure_superset()
+        specs = self.deploy()
+        print(f"\nnorthstar demo ready in {time.monotonic() - started:.0f} s")
+        print(f"  Superset:  {self.url}/  (login: {self.username} / {self.password})")
+        north_star = next((s for s in specs if s.product.id == "acme-invoicing"), specs[0])
+        print(f"  North Star dashboard: {self.url}/superset/dashboard/{naming.dashboard_slug(north_star.product.id)}/")
+        for spec in specs:
+            print(f"    {spec.product.name}: {self.url}/superset/dashboard/{naming.dashboard_slug(spec.product.id)}/")
+        print(f"    portfolio: {self.url}/superset/dashboard/{naming.dashboard_slug(naming.PORTFOLIO_ID)}/")
+        print(f"  North Star page (metric trees with live values): {self.url}/northstar/")
+        print("  stop it with `make demo-stop`; wipe it with `make demo-reset`")
+
+
+def main(argv: list[str]) -> int:
+    demo = Demo(Path(os.environ.get("NORTHSTAR_DEMO_DIR", ".demo")).resolve())
+    command = argv[0] if argv else "up"
+    try:
+        if command == "up":
+            demo.up()
+        elif command == "stop":
+            demo.stop()
+        else:
+            print(f"usage: python -m superset_plugin.local.demo up|stop (not {command!r})", file=sys.stderr)
+            return 2
+    except (local.LocalSupersetError, OSError) as exc:
+        print(f"demo: {exc} (see {demo.home / 'superset.log'})", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a deploy or client error: already worded for people
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
