@@ -7,7 +7,7 @@ CLI_VENV := .venv-cli
 SUPERSET_VENV := .venv-superset
 BUILD := .build
 
-.PHONY: demo demo-stop demo-reset test test-cli test-superset docs clean
+.PHONY: demo demo-stop demo-reset test lint test-cli test-superset docs clean
 
 ## make demo: a local Superset on embedded defaults with every example spec
 ## deployed; prints the URL and the login. Run it again: it reuses everything.
@@ -21,9 +21,12 @@ demo-stop:
 demo-reset: demo-stop
 	rm -rf .demo
 
-## make test: the whole suite: the CLI from its wheel without Superset
-## (SQLAlchemy 2.x), then everything with Superset 6.1 (SQLAlchemy 1.4).
-test: test-cli test-superset
+## make test: the whole suite: lint, types and import contracts; the CLI from
+## its wheel without Superset (SQLAlchemy 2.x); then what needs Superset 6.1,
+## and the SQL tests again on its SQLAlchemy 1.4.
+test: lint test-cli test-superset
+
+PYTEST_FLAGS := -p no:cacheprovider -n 2 --dist loadfile
 
 $(CLI_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(CLI_VENV)
@@ -31,11 +34,21 @@ $(CLI_VENV)/.installed: pyproject.toml
 	$(CLI_VENV)/bin/pip install -q "hatchling>=1.21"
 	touch $@
 
-test-cli: $(CLI_VENV)/.installed
+$(CLI_VENV)/.wheel: $(CLI_VENV)/.installed FORCE
 	rm -rf $(BUILD) && $(CLI_VENV)/bin/pip wheel -q --no-deps --no-build-isolation -w $(BUILD) .
 	$(CLI_VENV)/bin/pip uninstall -q -y northstar-spec 2>/dev/null || true
 	$(CLI_VENV)/bin/pip install -q "$$(ls $(BUILD)/northstar_spec-*.whl)[test]"
-	$(CLI_VENV)/bin/pytest -m "not superset" -p no:cacheprovider
+	touch $@
+
+## ruff (lint and format), mypy on the library, and the import-linter contracts of pyproject.toml.
+lint: $(CLI_VENV)/.wheel
+	$(CLI_VENV)/bin/ruff check .
+	$(CLI_VENV)/bin/ruff format --check .
+	$(CLI_VENV)/bin/mypy
+	$(CLI_VENV)/bin/lint-imports
+
+test-cli: $(CLI_VENV)/.wheel
+	$(CLI_VENV)/bin/pytest -m "not superset" $(PYTEST_FLAGS)
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -51,7 +64,10 @@ $(SUPERSET_VENV)/.installed: pyproject.toml
 	touch $@
 
 test-superset: $(SUPERSET_VENV)/.installed chromium
-	$(SUPERSET_VENV)/bin/pytest -m "not installed_cli" -p no:cacheprovider
+	$(SUPERSET_VENV)/bin/pytest -m "(superset or sqlalchemy) and not installed_cli" $(PYTEST_FLAGS)
+
+.PHONY: FORCE
+FORCE:
 
 ## make docs: regenerate docs/rules.md from the rules' docstrings.
 docs: $(SUPERSET_VENV)/.installed

@@ -110,7 +110,13 @@ def _fail(exc: SupersetError) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan (create, update, unchanged, delete); send nothing.")
 @click.option("--prune", is_flag=True, help="Delete assets northstar manages whose spec or metric is gone.")
 @click.option("--force", is_flag=True, help="Import every asset, changed or not (e.g. after a password change).")
-def deploy_command(paths, url, username, project_file, dry_run, prune, force) -> None:
+@click.option(
+    "--check-schemas",
+    is_flag=True,
+    help="Check what will be sent with Superset's own import schemas first (needs apache-superset "
+    "installed here; about 10 s).",
+)
+def deploy_command(paths, url, username, project_file, dry_run, prune, force, check_schemas) -> None:
     """Compile specs and deploy them to Superset.
 
     Sends only what changed, in one all-or-nothing import; refuses, naming
@@ -123,7 +129,15 @@ def deploy_command(paths, url, username, project_file, dry_run, prune, force) ->
     say = lambda message: click.echo(f"· {message}", err=True)  # noqa: E731
     try:
         outcome = deploy(
-            client, bundle, result.specs, result.project, dry_run=dry_run, prune=prune, force=force, progress=say
+            client,
+            bundle,
+            result.specs,
+            result.project,
+            dry_run=dry_run,
+            prune=prune,
+            force=force,
+            check_schemas=check_schemas,
+            progress=say,
         )
     except DeployRefused as exc:
         click.echo(f"northstar: deploy refused: {exc}", err=True)

@@ -33,6 +33,12 @@ import pytest
 
 from superset_plugin.local import superset as local
 
+#: The configuration every test Superset shares, so that one set-up serves them all: the North
+#: Star page, and the security API that lets tests create users and roles.
+TEST_CONFIG = (
+    "from superset_plugin.inside import init_northstar\nFLASK_APP_MUTATOR = init_northstar\n"
+    "FAB_ADD_SECURITY_API = True\n"
+)
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"
 #: Set-up that creates Superset's tables, roles and permissions takes ~13 s; allow for a slow machine.
@@ -173,7 +179,7 @@ def _drop_sqlite_only_table_name_constraint(database: Path) -> None:
 
 @contextlib.contextmanager
 def running_superset(
-    extra_config: str = "", env: dict[str, str] | None = None, *, root: Path | None = None
+    extra_config: str = TEST_CONFIG, env: dict[str, str] | None = None, *, root: Path | None = None
 ) -> Iterator[SupersetInstance]:
     """A fresh Superset 6.1 with user admin/admin, stopped (process group killed) on exit.
 

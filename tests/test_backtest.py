@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import struct
+import sys
 
 import pytest
 from helpers import run_cli
@@ -15,6 +16,9 @@ from shop import SPEC, URI_ENV, database, write_project, write_rows
 from northstar_spec.spec.pipeline import check
 from northstar_spec.warehouse import backtest
 from northstar_spec.warehouse.evaluate import Series
+
+# SQL through SQLAlchemy: runs on 2.x (CLI virtualenv) and on 1.4 (Superset's).
+pytestmark = pytest.mark.sqlalchemy
 
 START = dt.date(2026, 1, 5)  # a Monday
 
@@ -238,12 +242,9 @@ def test_backtest_png(history, tmp_path):
     assert data.endswith(b"IEND\xaeB`\x82")
 
 
-def test_backtest_png_without_matplotlib_exits_2(history, tmp_path):
+def test_backtest_png_without_matplotlib_exits_2(history, tmp_path, monkeypatch):
     folder, env = history
-    blocker = tmp_path / "no-matplotlib" / "matplotlib"
-    blocker.mkdir(parents=True)
-    (blocker / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n")
-    env = {**env, "PYTHONPATH": str(blocker.parent)}
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now raises ImportError
     done = run_cli("backtest", "--png", tmp_path / "x.png", cwd=folder, env=env)
     assert done.returncode == 2
     assert done.stderr.strip() == "northstar: --png needs matplotlib: pip install 'northstar-spec[plot]'"

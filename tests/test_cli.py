@@ -1,4 +1,7 @@
-"""The `northstar` command as a user runs it: a subprocess, its output and exit code."""
+"""The `northstar` command as a user runs it: its output and exit code.
+
+Most tests run it in-process; the first ones run the installed console
+script, as a user's shell does."""
 
 from __future__ import annotations
 
@@ -7,13 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, ROOT, TODAY, run_cli
+from helpers import FIXTURES, ROOT, TODAY, run_cli, run_installed
 
 COMMANDS = ["validate", "tree", "rules", "init", "compile", "evaluate", "guardrails", "digest", "backtest"]
 
 
 def test_example_specs_are_valid():
-    done = run_cli("validate", "--today", TODAY.isoformat(), cwd=ROOT)
+    done = run_installed("validate", "--today", TODAY.isoformat(), cwd=ROOT)
     assert (done.returncode, done.stdout.strip()) == (0, "4 specs valid"), done.stderr
 
 
@@ -32,7 +35,7 @@ def test_help_reads_well(command):
 
 
 def test_version():
-    done = run_cli("--version")
+    done = run_installed("--version")
     assert done.returncode == 0 and done.stdout.startswith("northstar, version ")
 
 

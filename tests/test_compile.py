@@ -16,6 +16,9 @@ from superset_plugin.compiler.assets import CompileError, compile_bundle
 from superset_plugin.compiler.bundle import BANNER, Bundle, OutputError
 from superset_plugin.deploy import import_schemas
 
+# SQL through SQLAlchemy: runs on 2.x (CLI virtualenv) and on 1.4 (Superset's).
+pytestmark = pytest.mark.sqlalchemy
+
 GOLDEN = Path(__file__).parent / "golden" / "bundle"
 PASSWORD = "s3cr3t-pa55"
 ENV = {"NORTHSTAR_WAREHOUSE_URI": f"postgresql://northstar:{PASSWORD}@warehouse.example:5432/analytics"}

@@ -57,6 +57,7 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
                 charts = 4 if slug == "northstar-portfolio" else None
                 wait_for_dashboard(page, base, slug, charts or _charts_on(base, username, password, slug))
                 assert failures(page) == [], slug
+                assert page.locator("text=Value moment").count() == (0 if slug == "northstar-portfolio" else 1)
                 keep(screenshot(page, f"demo-{slug}"))
             assert "/northstar/" in first.stdout
             page.goto(f"{base}/northstar/")

@@ -27,8 +27,8 @@ DB_PASSWORD = "db-pa55-never-shown"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # The security API lets a test create the users whose emails the spec teams list.
-    with running_superset("FAB_ADD_SECURITY_API = True\n", root=tmp_path_factory.mktemp("deploy-superset")) as instance:
+    # The security API (TEST_CONFIG) lets a test create the users whose emails the spec teams list.
+    with running_superset(root=tmp_path_factory.mktemp("deploy-superset")) as instance:
         yield instance
 
 
@@ -77,9 +77,10 @@ def library_deploy(server, repo: Path, uri: str, **kwargs):
 
 
 def test_deploy_lifecycle(server, repo, warehouse_uri):
-    # First deploy creates everything.
-    first = run_deploy(server, repo, warehouse_uri, "deploy")
+    # First deploy creates everything, checked first with Superset's own import schemas.
+    first = run_deploy(server, repo, warehouse_uri, "deploy", "--check-schemas")
     assert first.returncode == 0, first.stderr
+    assert "checked the bundle with Superset's import schemas" in first.stderr
     assert first.stdout.startswith(f"deployed to {server.url}: 45 created, 0 updated, 0 unchanged, 0 deleted")
     client = client_for(server)
     before = inventory(client)

@@ -18,6 +18,9 @@ from northstar_spec.spec.pipeline import check
 from northstar_spec.warehouse import periods
 from northstar_spec.warehouse.evaluate import evaluate
 
+# SQL through SQLAlchemy: runs on 2.x (CLI virtualenv) and on 1.4 (Superset's).
+pytestmark = pytest.mark.sqlalchemy
+
 
 def _same(actual, expected) -> bool:
     if expected is None or actual is None:

@@ -11,6 +11,9 @@ import pytest
 from helpers import run_cli
 from shop import END, URI_ENV, shop, write_project  # noqa: F401
 
+# SQL through SQLAlchemy: runs on 2.x (CLI virtualenv) and on 1.4 (Superset's).
+pytestmark = pytest.mark.sqlalchemy
+
 PASSWORD = "s3cr3t-Pa55"
 COMMANDS = [("evaluate",), ("guardrails",), ("digest",), ("backtest",)]
 

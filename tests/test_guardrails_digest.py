@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 from helpers import run_cli
 from shop import URI_ENV, shop, write_project  # noqa: F401
+
+# SQL through SQLAlchemy: runs on 2.x (CLI virtualenv) and on 1.4 (Superset's).
+pytestmark = pytest.mark.sqlalchemy
 
 
 def _env(uri: str) -> dict:

@@ -21,17 +21,13 @@ from superset_plugin.deploy.client import PermissionDenied, SupersetClient, Supe
 from superset_plugin.deploy.publish import MODEL_PATH
 
 pytestmark = pytest.mark.superset
-ENABLE = (
-    "from superset_plugin.inside import init_northstar\nFLASK_APP_MUTATOR = init_northstar\n"
-    "FAB_ADD_SECURITY_API = True\n"
-)
 READER, READER_PASSWORD = "reader", "reader-Pa55-word"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("page-superset")
-    with running_superset(ENABLE, root=root) as instance:
+    with running_superset(root=root) as instance:
         result = check([ROOT / "specs"], project_file=ROOT / "northstar.yaml")
         bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(root)})
         outcome = deploy(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy
-from helpers import ROOT, TODAY, run_cli
+from helpers import ROOT, TODAY, run_cli, run_installed
 
 import northstar_spec
 
@@ -56,7 +56,7 @@ def test_cli_virtualenv_runs_the_installed_wheel_without_superset():
     assert "site-packages" in northstar_spec.__file__
     assert importlib.util.find_spec("superset") is None
     assert sqlalchemy.__version__.startswith("2.")
-    done = run_cli("validate", ROOT / "specs", "--today", TODAY.isoformat())
+    done = run_installed("validate", ROOT / "specs", "--today", TODAY.isoformat())
     assert done.returncode == 0, done.stdout + done.stderr
 
 
