@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 
@@ -16,8 +17,14 @@ POSTGRES_SERVER = os.environ.get("NORTHSTAR_TEST_POSTGRES", "postgresql://postgr
 SCALE = 0.1
 
 
+#: Test databases are named per checkout and per xdist worker: runs of other checkouts on the same
+#: server, and the other worker of this run, must not drop a database under a test.
+_RUN = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
+
+
 def postgres_uri(database: str) -> str:
     """A fresh database on the test server; failing, not skipping, when the server is missing."""
+    database = f"{database}_{_RUN}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

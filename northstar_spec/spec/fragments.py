@@ -18,7 +18,8 @@ and anything that needs to know what a fragment says:
   northstar.yaml (None: the portable default), `sqlglot_dialect(name)`;
 - `render(tree, dialect)`: the SQL text of a checked tree for a dialect;
 - `Fragment.columns()`: the columns a fragment reads, with their offsets
-  (where a "no such column" from the warehouse points).
+  (where a "no such column" from the warehouse points); `node_offset(node)`
+  for any other node of a tree.
 
 A dialect is named like SQLAlchemy names the database (postgresql, mysql,
 sqlite …, see DIALECTS); None is the portable default, sqlglot's own
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokens import Token, TokenType
@@ -194,11 +196,23 @@ def sqlglot_dialect(dialect: str | None) -> str:
     return DIALECTS[dialect]
 
 
+class _SQLiteBackticks(SQLite):
+    """SQLite, writing identifiers in backticks: SQLite reads a "double-quoted" name that matches
+    no column as a string, so a misspelled column would count a constant instead of failing."""
+
+    class Tokenizer(SQLite.Tokenizer):
+        IDENTIFIERS = ["`", '"', ("[", "]")]  # noqa: RUF012 (sqlglot's own declaration)
+
+
+#: Where rendering a dialect needs more than sqlglot's own generator for it.
+_RENDERERS: dict[str, Dialect] = {"sqlite": _SQLiteBackticks()}
+
+
 def render(tree: exp.Expression, dialect: str | None) -> str:
     """SQL text for a checked tree: identifiers normalized as the dialect folds them, then all quoted."""
     name = sqlglot_dialect(dialect)
     normalized = normalize_identifiers(tree.copy(), dialect=name)
-    return normalized.sql(dialect=name, identify=True, comments=False)
+    return normalized.sql(dialect=_RENDERERS.get(name, name), identify=True, comments=False)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -326,24 +340,40 @@ def _parse_error(text: str, tokens: list[Token], error: ParseError, dialect: str
             "write an expression over the source's columns; statements never run",
         )
     where = f" near {at.text!r}" if at is not None else ""
+    why = str(detail.get("description") or "").rstrip(".")
     return Problem(
         SYNTAX,
-        f"not valid SQL in {dialect or PORTABLE}{where}",
+        f"not valid SQL in {dialect or PORTABLE}{where}" + (f": {why}" if why else ""),
         offset,
         "check parentheses and quotes" + ("" if dialect else "; declare the database's `dialect:` in northstar.yaml"),
     )
 
 
+def node_offset(node: exp.Expression) -> int | None:
+    """Where a node of a parsed fragment starts in its text (None when sqlglot kept no position for it)."""
+    return _offset(node)
+
+
 def _offset(node: exp.Expression, tokens: list[Token] | tuple[()] = ()) -> int | None:
-    """Where a node starts in the text: the first token sqlglot remembered for it or its children,
-    else the first token spelling its name (CURRENT_USER and type names carry no position)."""
+    """Where a node starts in the text.
+
+    sqlglot remembers positions for names and literals only: a node starts at
+    its first remembered descendant, or earlier at its own keyword (SELECT,
+    CURRENT_USER, a type name, `@`) when a token spelling it comes before.
+    """
     starts = [n.meta["start"] for n in node.walk() if "start" in n.meta]
-    if starts:
-        return min(starts)
+    first = min(starts) if starts else None
     names = {node.key.upper(), node.sql(comments=False).upper()}
     if isinstance(node, exp.Func):
         names.add(_function_name(node))
-    return next((t.start for t in tokens if t.text.upper() in names), None)
+    spelled = [
+        t.start
+        for t in tokens
+        if (t.text.upper() in names or t.token_type.name == node.key.upper()) and (first is None or t.start <= first)
+    ]
+    if spelled:
+        return spelled[-1] if first is not None else spelled[0]
+    return first
 
 
 def _snippet(node: exp.Expression) -> str:
@@ -375,11 +405,14 @@ def _refusal(node: exp.Expression, kind: Kind, tokens: list[Token]) -> Problem |
     parent = node.parent
     if isinstance(node, _STATEMENTS):
         return Problem(NO_STATEMENT, f"{node.key.upper()} is a statement; a fragment is one expression", where)
-    if isinstance(node, _OTHER_TABLES) or (isinstance(node, exp.In) and node.args.get("query") is not None):
+    if isinstance(node, exp.In) and node.args.get("query") is not None:
+        node = node.args["query"]
+    if isinstance(node, _OTHER_TABLES):
+        query = node.this if isinstance(node, exp.Subquery) else node
         return Problem(
             OWN_TABLE,
-            f"a subquery ({_snippet(node)}): a fragment reads the rows of its source and nothing else",
-            where,
+            f"a subquery ({_snippet(query)}): a fragment reads the rows of its source and nothing else",
+            _offset(query, tokens),
             "use the source's columns; put other data in the source's table or view",
         )
     if isinstance(node, exp.Column):
@@ -413,7 +446,10 @@ def _refusal(node: exp.Expression, kind: Kind, tokens: list[Token]) -> Problem |
             where,
             "`northstar rules NS706` lists the functions a fragment may call",
         )
-    what = _FORM_NAMES.get(kind_of, f"{node.key.upper()} ({_snippet(node)})")
+    inner = node.find(exp.SessionParameter, exp.Parameter, exp.Placeholder)
+    if inner is not None:
+        node, where = inner, _offset(inner, tokens)
+    what = _FORM_NAMES.get(type(node), f"{node.key.upper()} ({_snippet(node)})")
     return Problem(FORM, f"{what} is not allowed in a fragment", where, "`northstar rules NS709` lists the forms")
 
 

@@ -233,10 +233,13 @@ def is_system_table(schema: str | None, table: str) -> bool:
     return schema in SYSTEM_SCHEMAS or schema.startswith("pg_") or table.startswith(SYSTEM_TABLE_PREFIXES)
 
 
-def markdown() -> str:
-    """The allow-list as documentation: functions by family, then the operators and forms."""
-    lines = [f"- {family}: {', '.join(names)}" for family, names in FUNCTIONS.items()]
-    lines += [f"- {family}: {text}" for family, text in FORMS.items()]
-    types = ", ".join(sorted(t.value for t in CAST_TYPES))
-    lines.append(f"- CAST and :: convert to: {types}")
+def functions_list() -> str:
+    """The functions a fragment may call, by family, as a markdown list (documentation)."""
+    return "\n".join(f"- {family}: {', '.join(names)}" for family, names in FUNCTIONS.items())
+
+
+def forms_list() -> str:
+    """The operators and forms a fragment may use, and the types CAST may convert to, as a markdown list."""
+    lines = [f"- {family}: {text}" for family, text in FORMS.items()]
+    lines.append(f"- CAST and :: convert to: {', '.join(sorted(t.value for t in CAST_TYPES))}")
     return "\n".join(lines)

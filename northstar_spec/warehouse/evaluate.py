@@ -25,9 +25,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from northstar_spec.spec.model import Metric, Project, Source, Spec
-from northstar_spec.spec.sql import metric_expression
+from northstar_spec.spec.sql import FragmentError, metric_expression, runtime_dialect, source_table
 from northstar_spec.warehouse import periods as calendar
-from northstar_spec.warehouse.engines import Warehouse, WarehouseError, Warehouses
+from northstar_spec.warehouse.engines import Warehouse, WarehouseError, Warehouses, timed_out
+from northstar_spec.warehouse.guard import StatementRefused
 
 DEFAULT_PERIODS = 12
 #: The label of the period column; the source's rows are `northstar_source`.
@@ -164,13 +165,13 @@ def evaluate(
 # --- one source -------------------------------------------------------------
 
 
-def _rows(source: Source, dialect: str, grain: str, starts: Sequence[dt.date], native: bool):
+def _rows(spec: Spec, source: Source, dialect: str, grain: str, starts: Sequence[dt.date], native: bool):
     """The source's rows in the window, each with its period: a subquery.
 
     The period is computed once, in a subquery, and grouped on by name: no
     dialect has to match an expression in GROUP BY to one in SELECT.
     """
-    table = sa.table(source.table, schema=source.schema).alias(SOURCE_ALIAS)
+    table = source_table(spec, source, dialect).alias(SOURCE_ALIAS)
     column: Any = sa.column(source.time_column)
     period = calendar.bucket(dialect, native)(column, grain, starts)
     lo, hi = starts[0], calendar.shift(starts[-1], grain, 1)
@@ -183,12 +184,18 @@ def _rows(source: Source, dialect: str, grain: str, starts: Sequence[dt.date], n
 
 
 def statement(
-    source: Source, metrics: Sequence[Metric], dialect: str, grain: str, starts: Sequence[dt.date], native: bool = True
+    spec: Spec,
+    source: Source,
+    metrics: Sequence[Metric],
+    dialect: str,
+    grain: str,
+    starts: Sequence[dt.date],
+    native: bool = True,
 ) -> sa.sql.Select:
-    """One scan of the source: every metric per period."""
-    rows = _rows(source, dialect, grain, starts, native)
+    """One scan of the source: every metric per period. Raises FragmentError for SQL that does not pass its check."""
+    rows = _rows(spec, source, dialect, grain, starts, native)
     period = rows.c[PERIOD]
-    columns = [metric_expression(m).label(f"m{i}") for i, m in enumerate(metrics)]
+    columns = [metric_expression(spec, m, dialect).label(f"m{i}") for i, m in enumerate(metrics)]
     return sa.select(period, *columns).select_from(rows).group_by(period)
 
 
@@ -209,7 +216,11 @@ def _evaluate_source(
         warehouse = warehouses.get(source.database)
     except WarehouseError as exc:
         raise WarehouseError(f"{spec.at(source.path + ('database',))}: source {source.id!r}: {exc}") from None
-    query = statement(source, metrics, warehouse.engine.dialect.name, grain, starts, native)
+    try:
+        dialect = runtime_dialect(warehouses.project, source.database, warehouse.engine.dialect.name)
+        query = statement(spec, source, metrics, dialect, grain, starts, native)
+    except FragmentError as exc:
+        raise WarehouseError(str(exc)) from None
     started = time.perf_counter()
     try:
         connection = warehouse.engine.connect()
@@ -221,7 +232,14 @@ def _evaluate_source(
     with connection:
         try:
             result = connection.execute(query).fetchall()
+        except StatementRefused as exc:
+            raise WarehouseError(
+                f"{spec.at(source.path)}: the query for metrics {', '.join(m.id for m in metrics)} was refused "
+                f"before it reached database {warehouse.name!r}: {exc}"
+            ) from None
         except Exception as exc:
+            if timed_out(exc):
+                raise _too_slow(warehouse, spec, source, metrics) from None
             raise _diagnose(warehouse, spec, source, metrics, grain, starts, native, exc) from None
     seconds = time.perf_counter() - started
     found: dict[dt.date, tuple] = {}
@@ -275,6 +293,18 @@ def _number(raw, spec: Spec, metric: Metric) -> Number:
 # --- why a query failed ------------------------------------------------------
 
 
+def _too_slow(warehouse: Warehouse, spec: Spec, source: Source, metrics: Sequence[Metric]) -> WarehouseError:
+    """A query the statement timeout stopped: which metrics, and the limit (no probes: each could be as slow)."""
+    if len(metrics) == 1:
+        where, what = spec.at(metrics[0].path), f"metric {metrics[0].id!r}"
+    else:
+        where, what = spec.at(source.path), f"the query for metrics {', '.join(m.id for m in metrics)}"
+    return WarehouseError(
+        f"{where}: {what} (source {source.id!r}) did not finish within {warehouse.timeout:g} s, the statement "
+        f"timeout of database {warehouse.name!r}; raise `statement_timeout:` in northstar.yaml if it must run longer"
+    )
+
+
 def _fails(warehouse: Warehouse, query) -> str | None:
     """The cause if `query` fails, on a connection of its own (a failed statement spoils a transaction)."""
     try:
@@ -312,11 +342,12 @@ def _diagnose(
         )
     dialect = warehouse.engine.dialect.name
     broken = [
-        (m, _fails(warehouse, sa.select(metric_expression(m)).select_from(table).where(nothing))) for m in metrics
+        (m, _fails(warehouse, sa.select(metric_expression(spec, m, dialect)).select_from(table).where(nothing)))
+        for m in metrics
     ]
     broken = [(m, p) for m, p in broken if p]
     if not broken:  # errors that only data can raise: run each metric over the window
-        broken = [(m, _fails(warehouse, statement(source, [m], dialect, grain, starts, native))) for m in metrics]
+        broken = [(m, _fails(warehouse, statement(spec, source, [m], dialect, grain, starts, native))) for m in metrics]
         broken = [(m, p) for m, p in broken if p]
     if broken:
         return WarehouseError(

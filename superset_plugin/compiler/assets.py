@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from northstar_spec.spec.model import Metric, Project, Spec
-from northstar_spec.spec.sql import DialectError, metric_sql
+from northstar_spec.spec.sql import FragmentError, metric_sql, runtime_dialect, source_table
 from superset_plugin.compiler import charts, markdown, naming
 from superset_plugin.compiler.bundle import Bundle, dump_yaml
 from superset_plugin.compiler.layout import Layout, split_widths
@@ -30,7 +30,8 @@ CERTIFIED_BY = "northstar"
 
 
 class CompileError(Exception):
-    """The environment cannot compile these specs (a missing URI, an unknown dialect): exit 2."""
+    """These specs cannot be compiled: a missing URI, an unknown dialect, or SQL that does not pass its
+    check in the database's dialect (the message names file:line:col): exit 2."""
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,15 @@ class _Compiler:
                 self.bundle.passwords[path] = db.password
         return self.databases[name]
 
+    def dialect(self, name: str) -> str:
+        """The dialect the fragments of a database are rendered in: its URI's, which must be the declared one."""
+        return runtime_dialect(self.project, name, self.database(name).dialect_name)
+
     def dataset(self, spec: Spec, source_id: str) -> tuple[str, charts.Frame]:
         """The dataset of a source's table, shared by every spec that reads that table."""
         source = spec.sources[source_id]
         db = self.database(source.database)
+        source_table(spec, source, self.dialect(source.database))
         key = (source.database, source.schema, source.table)
         if key not in self.datasets:
             self.datasets[key] = {
@@ -163,12 +169,11 @@ class _Compiler:
         dataset_uuid, frame = self.dataset(spec, metric.source)
         source = spec.sources[metric.source]
         dataset = self.datasets[(source.database, source.schema, source.table)]
-        dialect = self.databases[source.database].dialect
         dataset["metrics"].append(
             {
                 "metric_name": metric.id,
                 "verbose_name": metric.name,
-                "expression": metric_sql(metric, dialect),
+                "expression": metric_sql(spec, metric, self.dialect(source.database)),
                 "description": metric.definition,
                 "d3format": ",.1%" if metric.ratio is not None else None,
                 "metric_type": None,
@@ -386,7 +391,7 @@ def compile_bundle(specs: Sequence[Spec], project: Project, env: Mapping[str, st
             compiler.spec_dashboard(spec)
         if ordered:
             compiler.portfolio(ordered)
-    except DialectError as exc:
+    except FragmentError as exc:
         raise CompileError(str(exc)) from None
     _fingerprint(compiler.bundle)
     return compiler.bundle
