@@ -249,6 +249,18 @@ def parse(text: str, kind: Kind, dialect: str | None = None) -> Fragment:
         where = getattr(tokenizer, "_start", None)
         return Fragment(text, kind, dialect, None, (Problem(SYNTAX, _token_error(text, where), where),))
     problems: list[Problem] = []
+    strings = (t for t in tokens if t.token_type.name.endswith("STRING"))
+    escaped = next((t for t in strings if "\\" in text[t.start : t.end + 1]), None)
+    if escaped is not None:
+        problems.append(
+            Problem(
+                FORM,
+                "a backslash in a string: databases read it differently (standard_conforming_strings, "
+                "NO_BACKSLASH_ESCAPES), so a reviewer cannot tell where the string ends",
+                escaped.start,
+                "remove the backslash",
+            )
+        )
     comment = _comment(text, tokens)
     if comment is not None:
         problems.append(
@@ -369,7 +381,8 @@ def _offset(node: exp.Expression, tokens: list[Token] | tuple[()] = ()) -> int |
     spelled = [
         t.start
         for t in tokens
-        if (t.text.upper() in names or t.token_type.name == node.key.upper()) and (first is None or t.start <= first)
+        if (t.text.upper() in names or t.token_type.name.replace("_", "") == node.key.upper())
+        and (first is None or t.start <= first)
     ]
     if spelled:
         return spelled[-1] if first is not None else spelled[0]
@@ -409,10 +422,11 @@ def _refusal(node: exp.Expression, kind: Kind, tokens: list[Token]) -> Problem |
         node = node.args["query"]
     if isinstance(node, _OTHER_TABLES):
         query = node.this if isinstance(node, exp.Subquery) else node
+        opening = query.args.get("with_") or query  # a query starts at its WITH, when it has one
         return Problem(
             OWN_TABLE,
             f"a subquery ({_snippet(query)}): a fragment reads the rows of its source and nothing else",
-            _offset(query, tokens),
+            _offset(opening, tokens),
             "use the source's columns; put other data in the source's table or view",
         )
     if isinstance(node, exp.Column):
@@ -479,14 +493,6 @@ def _misplaced(node: exp.Expression, kind: Kind, parent: exp.Expression | None, 
         allowed = not node.args.get("alias") and type(node.this) in AGGREGATES
     elif isinstance(node, (exp.WindowSpec, exp.Order, exp.Ordered)):
         allowed = any(isinstance(p, exp.Window) for p in _ancestors(node))
-    elif isinstance(node, exp.Literal) and node.is_string and "\\" in node.this:
-        return Problem(
-            FORM,
-            "a backslash in a string: databases read it differently (standard_conforming_strings, "
-            "NO_BACKSLASH_ESCAPES), so it could end the string early",
-            where,
-            "remove the backslash",
-        )
     elif isinstance(node, exp.In):
         allowed = not node.args.get("unnest") and not node.args.get("field")
     if allowed:
