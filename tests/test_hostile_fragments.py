@@ -13,7 +13,6 @@ would have had it.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -64,11 +63,15 @@ north_star:
   owner: leadership
   leads_revenue_because: Customers who order come back and order more.
 inputs:
-  - {{id: orders, name: Orders, source: shop, measure: {{aggregate: count}}, lever: frequency, direction: increase, owner: leadership}}
-  - {{id: visits, name: Visits, source: shop, measure: {{aggregate: count}}, lever: breadth, direction: increase, owner: leadership}}
-  - {{id: spend, name: Spend, source: shop, measure: {{aggregate: sum, column: amount}}, lever: depth, direction: increase, owner: leadership}}
+  - {{id: orders, name: Orders, source: shop, measure: {{aggregate: count}}, lever: frequency, direction: increase,
+      owner: leadership}}
+  - {{id: visits, name: Visits, source: shop, measure: {{aggregate: count}}, lever: breadth, direction: increase,
+      owner: leadership}}
+  - {{id: spend, name: Spend, source: shop, measure: {{aggregate: sum, column: amount}}, lever: depth,
+      direction: increase, owner: leadership}}
 counter_metrics:
-  - {{id: refunds, name: Refunds, guards: weekly_customers, source: shop, measure: {{aggregate: count}}, threshold: {{max: 10}}, owner: leadership}}
+  - {{id: refunds, name: Refunds, guards: weekly_customers, source: shop, measure: {{aggregate: count}},
+      threshold: {{max: 10}}, owner: leadership}}
 review:
   inputs: {{cadence: weekly}}
   north_star: {{cadence: monthly, last: 2026-11-01}}
@@ -268,3 +271,17 @@ def test_the_connection_alone_stops_what_it_can(entry, warehouse, traces, tmp_pa
     outcome = run(entry, warehouse, tmp_path, file, role)
     observed = observe(entry["effect"], warehouse, outcome, file, role, slow=TIMEOUT + 5)
     assert observed == (warehouse.driver in entry.get("past_the_connection", ())), (entry["id"], outcome)
+
+
+def test_a_query_past_the_timeout_names_its_metrics_and_the_limit(warehouse, traces, tmp_path, monkeypatch):
+    file, role = traces
+    bypass_the_fragment_check(monkeypatch)
+    monkeypatch.setattr(guard, "install", lambda engine: None)  # the guard would refuse the payload first
+    slow = next(
+        e for e in CORPUS if e["id"] == ("sqlite-recursive-busy-loop" if warehouse.driver == "sqlite" else "pg-sleep")
+    )
+    outcome = run(slow, warehouse, tmp_path, file, role)
+    assert outcome.error is not None and outcome.seconds < TIMEOUT + 5
+    assert "spec.yaml:5:9: the query for metrics weekly_customers, orders" in outcome.error, outcome.error
+    assert "weekly_customers" in outcome.error
+    assert "did not finish within 1 s, the statement timeout of database 'warehouse'" in outcome.error

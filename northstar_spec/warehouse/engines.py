@@ -321,7 +321,8 @@ def write_access(warehouse: Warehouse, tables: Iterable[str]) -> list[str]:
     if probe is None:
         if warehouse.backend in ("sqlite", "duckdb"):
             return []
-        return [f"northstar cannot tell what a {warehouse.backend} user may write; give it a read-only user"]
+        kind = warehouse.backend
+        return [f"northstar cannot tell what a user of {kind} databases may write; give it one that can only read"]
     try:
         with warehouse.engine.connect() as connection:
             return probe(connection.execution_options(**{guard.TRUSTED: True}), names)
