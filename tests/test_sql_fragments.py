@@ -13,13 +13,14 @@ import yaml
 from helpers import ROOT, TODAY, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shop import END, database, write_project, write_rows
+from shop import END, EXPECTED, URI_ENV, WEEKS, database, shop, write_project, write_rows  # noqa: F401
 from test_compile import ENV, example_bundle
 
 from northstar_spec.spec import loading, scalars, sql_allowlist
 from northstar_spec.spec.fragments import DIALECTS, Kind, parse, render
 from northstar_spec.spec.pipeline import check
 from northstar_spec.spec.schema import load_schema
+from northstar_spec.warehouse.evaluate import evaluate
 from superset_plugin.compiler.assets import CompileError, compile_bundle
 
 pytestmark = pytest.mark.sqlalchemy
@@ -198,6 +199,15 @@ def test_evaluate_reads_fragments_in_the_dialect_of_the_uri(tmp_path):
     done = run_cli("evaluate", "--end", END.isoformat(), cwd=tmp_path, env={"NORTHSTAR_TEST_SHOP_URI": uri})
     assert done.returncode == 2
     assert re.search(r"specs/corner-shop\.yaml:\d+:\d+: NS709 a parameter", done.stderr), done.stderr
+
+
+def test_quotes_percent_signs_and_colons_reach_the_database_as_written(shop, tmp_path):  # noqa: F811
+    """What drivers and SQLAlchemy treat specially inside SQL text (`%` for psycopg, `:name` for text())."""
+    write_project(tmp_path, spread_sql="SUM(CASE WHEN event_type LIKE 'ord%' AND 'a:b' <> 'it''s' THEN amount END)")
+    result = check([], project_file=tmp_path / "northstar.yaml", today=END)
+    evaluation = evaluate(result.specs, result.project, periods=4, end=END, environ={URI_ENV: shop})
+    spread = next(s for s in evaluation.series if s.metric.id == "amount_spread")
+    assert spread.periods == WEEKS and list(spread.values) == EXPECTED["order_value"]
 
 
 def test_the_golden_dataset_sql_is_the_parsers_rendering():

@@ -118,53 +118,6 @@ FORMS: dict[str, str] = {
     "OVER (PARTITION BY … ORDER BY … ROWS|RANGE …)",
 }
 
-#: Expression types a fragment may contain besides the functions (where each may appear is checked too).
-FORM_TYPES: frozenset[type[exp.Expression]] = frozenset(
-    {
-        exp.Column,
-        exp.Identifier,
-        exp.Literal,
-        exp.National,
-        exp.Boolean,
-        exp.Null,
-        exp.Paren,
-        exp.Neg,
-        exp.Not,
-        exp.And,
-        exp.Or,
-        exp.EQ,
-        exp.NEQ,
-        exp.GT,
-        exp.GTE,
-        exp.LT,
-        exp.LTE,
-        exp.NullSafeEQ,
-        exp.NullSafeNEQ,
-        exp.Is,
-        exp.In,
-        exp.Between,
-        exp.Like,
-        exp.ILike,
-        exp.Escape,
-        exp.Add,
-        exp.Sub,
-        exp.Mul,
-        exp.Div,
-        exp.Mod,
-        exp.DPipe,
-        exp.Distinct,
-        exp.Star,
-        exp.DataType,
-        exp.DataTypeParam,
-        exp.Var,
-        exp.Interval,
-        exp.Window,
-        exp.WindowSpec,
-        exp.Order,
-        exp.Ordered,
-    }
-)
-
 #: The only forms a filter's top may take: a condition over a row.
 PREDICATES: frozenset[type[exp.Expression]] = frozenset(
     {
@@ -188,6 +141,34 @@ PREDICATES: frozenset[type[exp.Expression]] = frozenset(
         exp.Boolean,
         # A column alone is a boolean column: the warehouse tells whether it is one.
         exp.Column,
+    }
+)
+
+#: Expression types a fragment may contain besides the functions (where each may appear is checked too).
+FORM_TYPES: frozenset[type[exp.Expression]] = PREDICATES | frozenset(
+    {
+        exp.Identifier,
+        exp.Literal,
+        exp.National,
+        exp.Null,
+        exp.Paren,
+        exp.Neg,
+        exp.Add,
+        exp.Sub,
+        exp.Mul,
+        exp.Div,
+        exp.Mod,
+        exp.DPipe,
+        exp.Distinct,
+        exp.Star,
+        exp.DataType,
+        exp.DataTypeParam,
+        exp.Var,
+        exp.Interval,
+        exp.Window,
+        exp.WindowSpec,
+        exp.Order,
+        exp.Ordered,
     }
 )
 
