@@ -84,6 +84,19 @@ def test_the_connection_cannot_write(uri, statement):
     assert victim_rows(uri) == 3
 
 
+@pytest.mark.parametrize("driver", [b for b in BACKENDS if b.startswith("psycopg")])
+def test_a_postgresql_uri_cannot_turn_read_only_off(driver):
+    """Options a URI passes to PostgreSQL come first; northstar's come last and win."""
+    uri = postgres_uri("northstar_test_ro_options").replace("postgresql://", f"postgresql+{driver}://", 1)
+    warehouse = warehouse_for(f"{uri}?options=-c%20default_transaction_read_only%3Doff%20-c%20statement_timeout%3D0")
+    try:
+        with warehouse.engine.connect() as conn:
+            assert trusted(conn).exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
+            assert trusted(conn).exec_driver_sql("SHOW statement_timeout").scalar() == "1s"
+    finally:
+        warehouse.engine.dispose()
+
+
 def test_stacked_statements_cannot_commit_out_of_read_only(uri):
     """A COMMIT ends the transaction; the next one is read-only too (the session's default)."""
     warehouse = warehouse_for(uri)
@@ -179,9 +192,12 @@ def test_write_access_is_empty_for_a_user_that_can_only_read(uri):
     owner = sa.create_engine(uri, isolation_level="AUTOCOMMIT")
     reader = f"northstar_reader_{uuid.uuid4().hex[:8]}"
     backend = owner.dialect.name
-    if backend == "sqlite":
+    if backend == "sqlite":  # no users: the file is opened read-only whoever runs northstar
         owner.dispose()
-        return  # no users in SQLite; covered by the test above
+        warehouse = warehouse_for(uri)
+        assert write_access(warehouse, ["victim"]) == []
+        warehouse.engine.dispose()
+        return
     url = sa.engine.make_url(uri)
     try:
         with owner.connect() as conn:
