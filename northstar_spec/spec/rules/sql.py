@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterator
 
-from northstar_spec.spec import fragments, sql_allowlist
+from northstar_spec.spec import fragments, sql_allowlist, sql_tree
 from northstar_spec.spec.diagnostics import Severity
 from northstar_spec.spec.lint import Finding, LintContext
 from northstar_spec.spec.rule import Rule, rule
@@ -46,7 +46,7 @@ def _rule(code: str, name: str, hint: str, doc: str) -> Rule:
 
 
 sql_syntax = _rule(
-    fragments.SYNTAX,
+    sql_tree.SYNTAX,
     "sql-syntax",
     "check parentheses and quotes; declare the database's `dialect:` in northstar.yaml",
     """A SQL fragment is not valid SQL in its database's dialect.
@@ -67,7 +67,7 @@ sql_syntax = _rule(
 )
 
 sql_one_statement = _rule(
-    fragments.ONE_STATEMENT,
+    sql_tree.ONE_STATEMENT,
     "sql-one-statement",
     "remove the `;`",
     """A SQL fragment contains a `;`.
@@ -88,7 +88,7 @@ sql_one_statement = _rule(
 )
 
 sql_no_statement = _rule(
-    fragments.NO_STATEMENT,
+    sql_tree.NO_STATEMENT,
     "sql-no-statement",
     "write an expression over the source's columns; statements never run",
     """A SQL fragment is a statement or part of one (SELECT, DDL, DML, COPY, SET, ATTACH …).
@@ -109,7 +109,7 @@ sql_no_statement = _rule(
 )
 
 sql_own_table = _rule(
-    fragments.OWN_TABLE,
+    sql_tree.OWN_TABLE,
     "sql-own-table",
     "use the source's columns; other data belongs in the source's table or a view",
     """A SQL fragment reads another table: a subquery, a column qualified by a table, or a system catalog.
@@ -130,7 +130,7 @@ sql_own_table = _rule(
 )
 
 sql_no_comment = _rule(
-    fragments.NO_COMMENT,
+    sql_tree.NO_COMMENT,
     "sql-no-comment",
     "remove the comment; explain the metric in `description:`",
     """A SQL fragment contains a comment.
@@ -152,7 +152,7 @@ sql_no_comment = _rule(
 )
 
 sql_function = _rule(
-    fragments.FUNCTION,
+    sql_tree.FUNCTION,
     "sql-function",
     "use a function of the allow-list (`northstar rules NS706`)",
     f"""A SQL fragment calls a function (or casts to a type) that is not on the allow-list.
@@ -177,7 +177,7 @@ sql_function = _rule(
 )
 
 sql_filter_boolean = _rule(
-    fragments.FILTER_BOOLEAN,
+    sql_tree.FILTER_BOOLEAN,
     "sql-filter-boolean",
     "write a condition: event_type = 'signup'",
     """A `filter` is not a condition on one row.
@@ -198,7 +198,7 @@ sql_filter_boolean = _rule(
 )
 
 sql_aggregate = _rule(
-    fragments.AGGREGATE,
+    sql_tree.AGGREGATE,
     "sql-aggregate",
     "aggregate every column: SUM(seconds) / 3600.0",
     """A metric's `sql` is not an aggregate expression.
@@ -218,7 +218,7 @@ sql_aggregate = _rule(
 )
 
 sql_form = _rule(
-    fragments.FORM,
+    sql_tree.FORM,
     "sql-form",
     "use the documented forms (`northstar rules NS709`)",
     f"""A SQL fragment uses a form that is not allowed, or allowed only elsewhere.
