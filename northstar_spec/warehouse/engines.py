@@ -10,8 +10,9 @@ the URI only masked.
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -134,3 +135,80 @@ def connect(project: Project, name: str, environ: Mapping[str, str]) -> Warehous
     except Exception as exc:  # a driver rejecting options, ...
         raise WarehouseError(f"database {name!r} ({env}={shown}): {cause(exc, secrets)}") from None
     return Warehouse(name, env, engine, shown, secrets)
+
+
+# --- can the user write? -------------------------------------------------------------------------------------
+
+#: MySQL/MariaDB privileges that change data or structure (SHOW GRANTS spells them so).
+_MYSQL_WRITES = {
+    "ALL",
+    "ALL PRIVILEGES",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "INDEX",
+    "FILE",
+    "SUPER",
+    "CREATE USER",
+}
+_MYSQL_GRANT = re.compile(r"^GRANT (.+?) ON (\S+) TO ", re.IGNORECASE)
+
+
+def write_access(warehouse: Warehouse, tables: Sequence[tuple[str | None, str]]) -> list[str]:
+    """Why the user of `warehouse` could write, read from the database's own privilege tables:
+    empty when it cannot (or when this engine cannot tell). `tables` are the (schema, table)
+    pairs the specs read. Nothing is written to find out."""
+    try:
+        with warehouse.engine.connect() as connection:
+            backend = warehouse.engine.dialect.name
+            if backend == "postgresql":
+                return _postgresql_writes(connection, tables)
+            if backend in ("mysql", "mariadb"):
+                return _mysql_writes(connection)
+            if backend == "sqlite":
+                return _sqlite_writes(warehouse.engine.url)
+    except sa.exc.SQLAlchemyError:
+        return []  # the probe itself failed: the preflight reports what matters about the tables
+    return []
+
+
+def _postgresql_writes(connection: sa.engine.Connection, tables: Sequence[tuple[str | None, str]]) -> list[str]:
+    if connection.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+        return ["it is a superuser"]
+    reasons = []
+    for schema, table in tables:
+        name = f"{schema}.{table}" if schema else table
+        writes = connection.execute(
+            sa.text(
+                "SELECT has_table_privilege(CAST(:name AS text), 'INSERT, UPDATE, DELETE, TRUNCATE'),"
+                " has_schema_privilege(COALESCE(CAST(:schema AS text), current_schema()), 'CREATE')"
+            ),
+            {"name": name, "schema": schema},
+        ).one()
+        if writes[0]:
+            reasons.append(f"it may insert, update, delete or truncate in {name}")
+        if writes[1]:
+            reasons.append(f"it may create tables in schema {schema or 'public (the search path)'}")
+    return list(dict.fromkeys(reasons))
+
+
+def _mysql_writes(connection: sa.engine.Connection) -> list[str]:
+    reasons = []
+    for (grant,) in connection.execute(sa.text("SHOW GRANTS FOR CURRENT_USER()")):
+        match = _MYSQL_GRANT.match(str(grant))
+        if match:
+            privileges = {p.strip().upper() for p in match[1].split(",")}
+            writes = sorted(privileges & _MYSQL_WRITES)
+            if writes:
+                reasons.append(f"it holds {', '.join(writes)} on {match[2]}")
+    return reasons
+
+
+def _sqlite_writes(url: sa.engine.URL) -> list[str]:
+    path = (url.database or "").removeprefix("file:")
+    if not path or path == ":memory:" or url.query.get("mode") == "ro" or not os.access(path, os.W_OK):
+        return []
+    return [f"the file {path} is writable and is not opened read-only"]
