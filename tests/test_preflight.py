@@ -38,7 +38,9 @@ def position(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
 
 def validate(folder: Path, uri: str | None, *args: str):
     env = {**os.environ, URI_ENV: uri} if uri else {k: v for k, v in os.environ.items() if k != URI_ENV}
-    done = run_cli("validate", "--warehouse", "--today", END.isoformat(), "--format", "json", *args, cwd=folder, env=env)
+    done = run_cli(
+        "validate", "--warehouse", "--today", END.isoformat(), "--format", "json", *args, cwd=folder, env=env
+    )
     assert "Traceback" not in done.stderr
     return done
 
@@ -137,7 +139,9 @@ def test_a_denominator_that_is_always_zero_is_a_warning(tmp_path, warehouse):
     spec = write_project(tmp_path, spec=text)
     done = validate(tmp_path, warehouse)
     assert done.returncode == 0, done.stdout
-    assert errors(done) == [("NS905", *position(spec.read_text(), "{measure: {aggregate: count}, filter: \"event_type = 'visits'"))]
+    assert errors(done) == [
+        ("NS905", *position(spec.read_text(), "{measure: {aggregate: count}, filter: \"event_type = 'visits'"))
+    ]
     assert "from 2026-08-24 to 2026-11-15 (12 weeks)" in done.stdout
 
 

@@ -68,7 +68,7 @@ def validate(paths, fmt, project_file, base, strict, today, warehouse) -> None:
     if len(files) < len(paths):
         if len(paths) - len(files) > 1:
             raise click.UsageError("`-` (standard input) may be given once")
-        stdin = click.get_binary_stream("stdin").read(MAX_FILE_BYTES + 1)
+        stdin = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
     result = compiled_to_nowhere(checked(files, project_file, previous=previous, today=today, stdin=stdin))
     if warehouse and not result.failed():
         result = result.adding(warehouse_findings(result, today))

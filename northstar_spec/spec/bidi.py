@@ -5,7 +5,7 @@ a name, a filter or a comment can read one way in a review and mean
 another. A spec that contains one is a finding (NS008); and in case a
 project turns that rule off, every place that shows spec text to a person
 (terminal output, markdown, dashboards, the North Star page) shows them as
-visible `<U+202E>` marks instead of letting them reorder what follows.
+visible `⟨U+202E⟩` marks instead of letting them reorder what follows.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ BIDI_CONTROLS = re.compile("[" + "".join(BIDI_NAMES) + "]")
 
 
 def escape_bidi(text: str) -> str:
-    """`text` with every bidi control character replaced by a visible `<U+XXXX>` mark."""
-    return BIDI_CONTROLS.sub(lambda match: f"<U+{ord(match.group()):04X}>", text)
+    """`text` with every bidi control character replaced by a visible `⟨U+XXXX⟩` mark."""
+    return BIDI_CONTROLS.sub(lambda match: f"⟨U+{ord(match.group()):04X}⟩", text)
 
 
 def escape_bidi_in(data: Any) -> Any:

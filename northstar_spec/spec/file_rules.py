@@ -175,7 +175,7 @@ BIDI_CONTROL = declare(
     Why: these invisible characters reorder the text around them, so a name,
     a filter or a comment reads one way in a pull request and means another
     ("Trojan Source"); a reversed name on a dashboard misleads every reader.
-    Wherever northstar shows spec text it prints them as `<U+202E>` marks.
+    Wherever northstar shows spec text it prints them as `⟨U+202E⟩` marks.
     The file is still checked further; a project that needs them for
     right-to-left text can set this rule to `warning`.
 

@@ -182,7 +182,9 @@ def _writable(project: Project, warehouse: Warehouse, tables: Sequence[tuple[str
     reasons = write_access(warehouse, tables)
     if not reasons:
         return []
-    where = project.document.locate(("databases", warehouse.name), key=True) if project.document else Location(project.file)
+    where = (
+        project.document.locate(("databases", warehouse.name), key=True) if project.document else Location(project.file)
+    )
     return [
         works.WAREHOUSE_WRITABLE.diagnostic(
             where, f"database {warehouse.name!r}: the user northstar connects as can write: {'; '.join(reasons)}"

@@ -3,7 +3,7 @@
 Every string that comes from a spec is escaped three times over: HTML
 special characters become entities, so no spec can put a tag on a dashboard,
 markdown punctuation is backslash-escaped, so a name cannot turn into a link
-or an image, and bidi control characters become visible `<U+202E>` marks, so
+or an image, and bidi control characters become visible `⟨U+202E⟩` marks, so
 a name cannot read reversed.
 """
 
