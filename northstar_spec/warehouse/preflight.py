@@ -7,8 +7,8 @@ and grain, one query computes every metric over the last day before `end`
 (as `northstar evaluate` would, on a tiny window); when it fails, the probes
 of northstar_spec.warehouse.probe say where, and the finding points at the
 table, the time column, the column or the fragment (NS902-NS904). Each
-ratio's denominator is also computed over the periods the dashboard shows
-(one more scan, only for sources with ratios): zero in all of them is a
+ratio without a value on that day has its denominator computed over the
+periods the dashboard shows (one more scan): zero in all of them is a
 warning (NS905). Last, each database user that could write is a warning
 (NS906).
 
@@ -102,6 +102,8 @@ class _Group:
         self.warehouse, self.spec, self.source, self.grain, self.metrics = warehouse, spec, source, grain, metrics
         self.dialect = warehouse.engine.dialect.name
         self.native = native
+        #: The metrics that had a value over the window `run` ran them over.
+        self.measured: set[str] = set()
 
     def run(self, window: Window) -> list[probe.Problem]:
         """Every metric over `window`: what fails, and each value that is not a number."""
@@ -125,7 +127,8 @@ class _Group:
         for metric, values in zip(self.metrics, zip(*(row[1:] for row in rows))):
             for raw in values:
                 try:
-                    number(raw)
+                    if number(raw) is not None:
+                        self.measured.add(metric.id)
                 except ValueError as exc:
                     found.append(probe.Problem(probe.Kind.METRIC, str(exc), metric, metric.path + (metric.kind,)))
                     break
@@ -148,8 +151,9 @@ class _Group:
         return _RULE[problem.kind].diagnostic(self.spec.at(problem.path), message)
 
     def denominators(self, starts: Sequence[dt.date]) -> list[Diagnostic]:
-        """Ratios whose denominator is zero (or has no value) in every period of `starts`."""
-        ratios = [m for m in self.metrics if m.ratio is not None]
+        """Ratios whose denominator is zero (or has no value) in every period of `starts`; one scan,
+        and none when every ratio had a value over the window `run` ran (the usual case)."""
+        ratios = [m for m in self.metrics if m.ratio is not None and m.id not in self.measured]
         if not ratios:
             return []
         rows = window_rows(self.source, self.dialect, self.grain, starts, self.native)
