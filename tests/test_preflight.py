@@ -203,7 +203,7 @@ def test_postgresql_users_that_can_write_and_one_that_cannot(tmp_path, reader):
 
     project = check([], project_file=tmp_path / "northstar.yaml")
     with Warehouses(project.project, {URI_ENV: read_only}) as warehouses:
-        assert write_access(warehouses.get("warehouse"), [(None, "shop_events")]) == []
+        assert write_access(warehouses.get("warehouse"), ["shop_events"]) == []
     admin = sa.create_engine(owner, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         role = sa.engine.make_url(read_only).username
@@ -211,7 +211,7 @@ def test_postgresql_users_that_can_write_and_one_that_cannot(tmp_path, reader):
         conn.execute(sa.text(f"GRANT CREATE ON SCHEMA public TO {role}"))
     admin.dispose()
     with Warehouses(project.project, {URI_ENV: read_only}) as warehouses:
-        assert write_access(warehouses.get("warehouse"), [(None, "shop_events")]) == [
+        assert write_access(warehouses.get("warehouse"), ["shop_events"]) == [
             "it may insert, update, delete or truncate in shop_events",
             "it may create tables in schema public (the search path)",
         ]

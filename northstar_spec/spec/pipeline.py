@@ -190,7 +190,9 @@ def check(
     if not paths and stdin is None:
         paths = [project.root / p for p in project.spec_paths]
     files = [f for f in discover(Path(p) for p in paths) if f.resolve() != project_path.resolve()]
-    documents = [(load(file, display_path(file, cwd)), file) for file in files]
+    documents: list[tuple[tuple[Document | None, list[Diagnostic]], Path | None]] = [
+        (load(file, display_path(file, cwd)), file) for file in files
+    ]
     if stdin is not None:
         documents.append((parse(stdin, STDIN_NAME), None))
     specs: list[Spec] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -157,15 +157,15 @@ _MYSQL_WRITES = {
 _MYSQL_GRANT = re.compile(r"^GRANT (.+?) ON (\S+) TO ", re.IGNORECASE)
 
 
-def write_access(warehouse: Warehouse, tables: Sequence[tuple[str | None, str]]) -> list[str]:
+def write_access(warehouse: Warehouse, tables: Iterable[str]) -> list[str]:
     """Why the user of `warehouse` could write, read from the database's own privilege tables:
-    empty when it cannot (or when this engine cannot tell). `tables` are the (schema, table)
-    pairs the specs read. Nothing is written to find out."""
+    empty when it cannot (or when this engine cannot tell). `tables` are the tables the specs
+    read, as written (`table` or `schema.table`). Nothing is written to find out."""
     try:
         with warehouse.engine.connect() as connection:
             backend = warehouse.engine.dialect.name
             if backend == "postgresql":
-                return _postgresql_writes(connection, tables)
+                return _postgresql_writes(connection, sorted(set(tables)))
             if backend in ("mysql", "mariadb"):
                 return _mysql_writes(connection)
             if backend == "sqlite":
@@ -175,12 +175,12 @@ def write_access(warehouse: Warehouse, tables: Sequence[tuple[str | None, str]])
     return []
 
 
-def _postgresql_writes(connection: sa.engine.Connection, tables: Sequence[tuple[str | None, str]]) -> list[str]:
+def _postgresql_writes(connection: sa.engine.Connection, tables: list[str]) -> list[str]:
     if connection.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
         return ["it is a superuser"]
     reasons = []
-    for schema, table in tables:
-        name = f"{schema}.{table}" if schema else table
+    for name in tables:
+        schema = name.rpartition(".")[0] or None
         writes = connection.execute(
             sa.text(
                 "SELECT has_table_privilege(CAST(:name AS text), 'INSERT, UPDATE, DELETE, TRUNCATE'),"

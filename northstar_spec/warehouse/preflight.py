@@ -22,6 +22,7 @@ import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -73,7 +74,7 @@ def preflight(
         for metric in spec.metrics_and_outcome:
             groups[(index, metric.source, metric.grain)].append(metric)
     findings: list[Diagnostic] = []
-    tables: dict[str, set[tuple[str | None, str]]] = defaultdict(set)
+    tables: dict[str, set[str]] = defaultdict(set)
     with Warehouses(project, os.environ if environ is None else environ) as warehouses:
         for (index, source_id, grain), metrics in groups.items():
             spec = specs[index]
@@ -87,9 +88,9 @@ def preflight(
             findings += [group.finding(p) for p in problems]
             if not problems:
                 findings += group.denominators(calendar.complete_periods(end, grain, periods))
-                tables[source.database].add((source.schema, source.table))
+                tables[source.database].add(f"{source.schema}.{source.table}" if source.schema else source.table)
         for name, read in sorted(tables.items()):
-            findings += _writable(project, warehouses.get(name), sorted(read, key=str))
+            findings += _writable(project, warehouses.get(name), sorted(read))
     return findings
 
 
@@ -117,7 +118,7 @@ class _Group:
             else:
                 error = None
         if error is not None:
-            column = sa.column(self.source.time_column)
+            column: Any = sa.column(self.source.time_column)
             period = calendar.bucket(self.dialect, self.native)(column, self.grain, starts)
             rows_in_window = window_rows(self.source, self.dialect, self.grain, starts, self.native, window)
             found = probe.diagnose(self.warehouse, self.source, self.metrics, period, rows_in_window)
@@ -182,7 +183,7 @@ class _Group:
         ]
 
 
-def _writable(project: Project, warehouse: Warehouse, tables: Sequence[tuple[str | None, str]]) -> list[Diagnostic]:
+def _writable(project: Project, warehouse: Warehouse, tables: Sequence[str]) -> list[Diagnostic]:
     reasons = write_access(warehouse, tables)
     if not reasons:
         return []
