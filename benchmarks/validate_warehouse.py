@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from validate import ROOT, best_of
 
 from northstar_spec import demo_data
 from northstar_spec.spec.pipeline import check
@@ -27,17 +28,7 @@ from northstar_spec.warehouse.evaluate import evaluate
 from northstar_spec.warehouse.preflight import preflight
 from superset_plugin.compiler.check import check as compile_check
 
-ROOT = Path(__file__).resolve().parent.parent
 URI_ENV = "NORTHSTAR_WAREHOUSE_URI"
-
-
-def best_of(runs: int, fn) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
