@@ -183,6 +183,7 @@ def test_slug_clash_is_refused(server, repo, warehouse_uri):
         "new_hosts_activated",
         "cancellation_rate",
         "guest_complaints",
+        "nights_stayed",  # the outcome: its id is unique across specs too (NS405)
     ):
         spec = spec.replace(f"id: {metric}\n", f"id: c_{metric}\n").replace(
             f"guards: {metric}\n", f"guards: c_{metric}\n"
