@@ -132,6 +132,8 @@ class _Walker:
             try:
                 return self.loader.construct_object(node)
             except ValueError:
+                if node.tag != "tag:yaml.org,2002:int":
+                    raise
                 # An integer of more digits than Python converts (4,300): too large
                 # for any bound, so it reads as infinite and the schema says so (NS017).
                 return float("-inf" if node.value.lstrip().startswith("-") else "inf")

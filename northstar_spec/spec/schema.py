@@ -44,7 +44,7 @@ def load_schema(name: str) -> dict:
 
 
 def _is_finite_number(checker: Any, instance: Any) -> bool:
-    """JSON has no NaN or infinity; YAML's `.nan`, `.inf` and `1e400` (a float overflow) are not numbers here."""
+    """JSON has no NaN or infinity; YAML's `.nan`, `.inf` and `1.0e+400` (a float overflow) are not numbers here."""
     return Draft202012Validator.TYPE_CHECKER.is_type(instance, "number") and not _non_finite(instance)
 
 
@@ -189,7 +189,7 @@ def _non_finite(value: Any) -> bool:
 
 
 def _number(value: Any) -> str:
-    """A number as YAML writes it, short: `.nan`, `-.inf`, `a 400-digit number`."""
+    """A number as YAML writes it, short: `.nan`, `-.inf`, `a number of 400 digits`."""
     if isinstance(value, float) and not math.isfinite(value):
         return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
     text = str(value)  # YAML ints have at most 4,300 digits: the loader reads longer ones as infinite
