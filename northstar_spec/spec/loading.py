@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from northstar_spec.spec import file_rules, scalars
+from northstar_spec.spec.bidi import BIDI_NAMES, find_bidi
 from northstar_spec.spec.diagnostics import Diagnostic, Location
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -170,7 +171,14 @@ class _Walker:
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag in _PLAIN_TAGS:
-            return self.loader.construct_object(node)
+            try:
+                return self.loader.construct_object(node)
+            except ValueError:
+                if node.tag != "tag:yaml.org,2002:int":
+                    raise
+                # An integer of more digits than Python converts (4,300): too large
+                # for any bound, so it reads as infinite and the schema says so (NS017).
+                return float("-inf" if node.value.lstrip().startswith("-") else "inf")
         return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict:
@@ -312,7 +320,20 @@ def parse(text_or_bytes: str | bytes, doc_file: str) -> tuple[Document | None, l
                 f"the document is {_KIND.get(type(data), 'a single value')}, not a mapping of keys to values",
             )
         ]
-    return Document(doc_file, data, walker.value_marks, walker.key_marks, text, walker.spans), walker.diagnostics
+    return Document(
+        doc_file, data, walker.value_marks, walker.key_marks, text, walker.spans
+    ), walker.diagnostics + _bidi(text, doc_file)
+
+
+def _bidi(text: str, doc_file: str) -> list[Diagnostic]:
+    """Bidi control characters anywhere in the file, comments included: one finding per line."""
+    return [
+        file_rules.BIDI_CONTROL.diagnostic(
+            Location(doc_file, line, col),
+            f"invisible bidirectional control character U+{ord(char):04X} ({BIDI_NAMES[char]})",
+        )
+        for line, col, char in find_bidi(text)
+    ]
 
 
 def load(path: Path, display: str | None = None) -> tuple[Document | None, list[Diagnostic]]:
