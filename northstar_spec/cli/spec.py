@@ -18,8 +18,8 @@ from northstar_spec.cli.common import (
     validated,
     warehouse_findings,
 )
-from northstar_spec.review import snapshots
-from northstar_spec.spec import registry, ruledocs, tree
+from northstar_spec.review import codeowners, snapshots
+from northstar_spec.spec import registry, reporters, ruledocs, tree
 from northstar_spec.spec.loading import MAX_FILE_BYTES
 from northstar_spec.spec.reporters import REPORTERS
 
@@ -72,7 +72,13 @@ def validate(paths, fmt, project_file, base, strict, today, warehouse) -> None:
     result = compiled_to_nowhere(checked(files, project_file, previous=previous, today=today, stdin=stdin))
     if warehouse and not result.failed():
         result = result.adding(warehouse_findings(result, today))
-    output = REPORTERS[fmt](result.diagnostics)
+    if fmt in ("github", "sarif"):
+        # GitHub reads paths from the top of the repository, wherever northstar ran.
+        root = codeowners.repository_root(Path.cwd())
+        findings = reporters.from_root(result.diagnostics, root)
+        output = reporters.format_sarif(findings, root) if fmt == "sarif" else reporters.format_github(findings)
+    else:
+        output = REPORTERS[fmt](result.diagnostics)
     if output:
         click.echo(output)
     elif fmt == "text":

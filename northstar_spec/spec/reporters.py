@@ -3,13 +3,17 @@ workflow annotations and code scanning (SARIF), picked by name."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict
-from pathlib import PurePath
+from dataclasses import asdict, replace
+from pathlib import Path, PurePath
 from urllib.parse import quote
 
 from northstar_spec import __version__
+from northstar_spec.spec import ruledocs
 from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.diagnostics import Diagnostic, Location, Severity
 from northstar_spec.spec.registry import ALL_RULES
@@ -69,61 +73,110 @@ def format_github(diagnostics: list[Diagnostic]) -> str:
     return escape_bidi("\n".join(lines))
 
 
+def from_root(diagnostics: list[Diagnostic], root: Path, cwd: Path | None = None) -> list[Diagnostic]:
+    """Findings with paths relative to `root` (the top of the git repository) instead of the
+    working directory: what GitHub annotations and code scanning resolve paths against, whatever
+    folder northstar ran in. Paths outside `root` stay as they are (absolute)."""
+    cwd, root = (cwd or Path.cwd()).resolve(), root.resolve()
+
+    def moved(location: Location) -> Location:
+        if location.file.startswith("<"):  # <stdin>
+            return location
+        try:
+            relative = (cwd / location.file).resolve().relative_to(root)
+        except ValueError:
+            return location
+        return replace(location, file=relative.as_posix())
+
+    return [replace(d, location=moved(d.location), related=tuple(map(moved, d.related))) for d in diagnostics]
+
+
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _DOCS = "https://github.com/northstar-metrics/northstar/blob/main/docs/rules.md"
+#: What relative URIs in a report are relative to: the top of the repository (SARIF's conventional name).
+SRCROOT = "%SRCROOT%"
+#: Code scanning keeps one set of results per category; upload-sarif's `category` input overrides it.
+CATEGORY = "northstar/"
+FINGERPRINT = "northstarFinding/v1"
 
 
-def _sarif_uri(file: str) -> str:
-    """A relative path stays relative (code scanning resolves it in the repository); others become file URIs."""
+def _sarif_uri(file: str) -> dict:
+    """A relative path stays relative to the repository's top; others become file URIs."""
     path = PurePath(file)
-    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
+    if path.is_absolute():
+        return {"uri": path.as_uri()}
+    return {"uri": quote(path.as_posix()), "uriBaseId": SRCROOT}
 
 
 def _sarif_location(location: Location) -> dict:
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": _sarif_uri(location.file)},
+            "artifactLocation": _sarif_uri(location.file),
             "region": {"startLine": location.line, "startColumn": location.col},
         }
     }
 
 
-def format_sarif(diagnostics: list[Diagnostic]) -> str:
-    """SARIF 2.1.0, what code-scanning services (GitHub code scanning and others) read."""
-    index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
-    rules = [
-        {
-            "id": rule.code,
-            "name": rule.name,
-            "shortDescription": {"text": rule.summary},
-            "help": {"text": f"{rule.doc}\n\nHint: {rule.hint}"},
-            "helpUri": f"{_DOCS}#{rule.code.lower()}",
-            "defaultConfiguration": {"level": rule.default.value},
-        }
-        for rule in ALL_RULES
-    ]
-    results = []
+def _fingerprints(diagnostics: list[Diagnostic]) -> list[str]:
+    """One hash per finding that stays the same when unrelated lines move it: the rule, the file,
+    where in the document (its JSON path) and the message without the line numbers it may
+    quote; identical ones are told apart by their order."""
+    seen: Counter[str] = Counter()
+    found = []
     for d in diagnostics:
+        message = re.sub(r"(\S):\d+(?::\d+)?\b", r"\1", d.message)
+        key = "\0".join((d.code, d.location.file, d.json_path, message))
+        seen[key] += 1
+        found.append(hashlib.sha256(f"{key}\0{seen[key]}".encode()).hexdigest()[:32])
+    return found
+
+
+def _sarif_rule(rule) -> dict:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": ruledocs.why(rule)},
+        "help": {"text": f"{rule.doc}\n\nHint: {rule.hint}", "markdown": ruledocs.markdown_one(rule)},
+        "helpUri": f"{_DOCS}#{rule.code.lower()}",
+        "defaultConfiguration": {"level": rule.default.value},
+        "properties": {"tags": ["northstar"]},
+    }
+
+
+def format_sarif(diagnostics: list[Diagnostic], root: Path | None = None) -> str:
+    """SARIF 2.1.0 for GitHub code scanning (and other code-scanning services): relative URIs are
+    relative to `root` (%SRCROOT%; paths are expected relative to it, see `from_root`)."""
+    index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
+    results = []
+    for d, fingerprint in zip(diagnostics, _fingerprints(diagnostics)):
         result: dict[str, object] = {
             "ruleId": d.code,
             "level": "error" if d.severity is Severity.ERROR else "warning",
             "message": {"text": d.message + (f"\nhint: {d.hint}" if d.hint else "")},
             "locations": [_sarif_location(d.location)],
+            "partialFingerprints": {FINGERPRINT: fingerprint},
         }
         if d.code in index:
             result["ruleIndex"] = index[d.code]
         if d.related:
             result["relatedLocations"] = [{"id": i, **_sarif_location(r)} for i, r in enumerate(d.related)]
         results.append(result)
+    base: dict[str, object] = {"description": {"text": "The top of the repository."}}
+    if root is not None:
+        base["uri"] = root.resolve().as_uri().rstrip("/") + "/"
     run = {
         "tool": {
             "driver": {
                 "name": "northstar",
                 "version": __version__,
+                "semanticVersion": __version__,
                 "informationUri": "https://github.com/northstar-metrics/northstar",
-                "rules": rules,
+                "rules": [_sarif_rule(rule) for rule in ALL_RULES],
             }
         },
+        "automationDetails": {"id": CATEGORY},
+        "originalUriBaseIds": {SRCROOT: base},
         "columnKind": "unicodeCodePoints",
         "results": results,
     }

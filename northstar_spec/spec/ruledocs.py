@@ -36,10 +36,23 @@ def markdown() -> str:
     ]
     out += [f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.default.value} | {r.summary} |" for r in ALL_RULES]
     for r in ALL_RULES:
-        body = r.doc.partition("\n\n")[2]
-        out += ["", f"## {r.code}", "", f"`{r.name}` · default **{r.default.value}**", "", r.summary, ""]
-        out += [_fence(body.strip()), "", f"Hint: {r.hint}"]
+        out += ["", f"## {r.code}", "", markdown_one(r)]
     return "\n".join(out)
+
+
+def markdown_one(rule: Rule) -> str:
+    """One rule's documentation in markdown, examples fenced (docs/rules.md, SARIF's `help`)."""
+    body = rule.doc.partition("\n\n")[2]
+    return "\n".join(
+        [f"`{rule.name}` · default **{rule.default.value}**", "", rule.summary, "", _fence(body.strip()), ""]
+        + [f"Hint: {rule.hint}"]
+    )
+
+
+def why(rule: Rule) -> str:
+    """The rule's reason ("Why: …" in its documentation) on one line, after its summary."""
+    reason = next((p for p in rule.doc.split("\n\n") if p.startswith("Why:")), "").removeprefix("Why:").strip()
+    return " ".join(f"{rule.summary} {reason[:1].upper()}{reason[1:]}".split())
 
 
 def _fence(body: str) -> str:
