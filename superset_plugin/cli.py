@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from northstar_spec.cli import terminal
 from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_USAGE, project_option, validated, warehouse_findings
 from northstar_spec.spec.diagnostics import has_errors
 from northstar_spec.spec.reporters import REPORTERS
@@ -137,12 +138,13 @@ def deploy_command(paths, url, username, project_file, dry_run, prune, force, ch
     """
     result, bundle = _compiled(paths, project_file)
     client = _client(url, username, result.project)
-    say = lambda message: click.echo(f"· {message}", err=True)  # noqa: E731
+    say = terminal.always("deploying to Superset")
     if skip_warehouse_check:
         click.echo("warning: --skip-warehouse-check: the metrics were not run on the warehouse first", err=True)
     else:
         findings = warehouse_findings(result)
         if findings:
+            terminal.finish()
             click.echo(REPORTERS["text"](findings), err=True)
         if has_errors(findings):
             click.echo("northstar: deploy refused: metrics fail on the warehouse; nothing was sent", err=True)
@@ -161,10 +163,13 @@ def deploy_command(paths, url, username, project_file, dry_run, prune, force, ch
             progress=say,
         )
     except DeployRefused as exc:
+        terminal.finish()
         click.echo(f"northstar: deploy refused: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)
     except SupersetError as exc:
+        terminal.finish()
         _fail(exc)
+    terminal.finish()
     if dry_run:
         for step in outcome.plan.steps:
             why = f": {'; '.join(step.why)}" if step.why and step.action != "unchanged" else ""

@@ -83,7 +83,7 @@ def test_severity_overrides_from_the_project_file(tmp_path: Path):
         (("validate", "--format", "xml"), "Invalid value for '--format'"),
         (("validate", "--today", "tomorrow"), "is not a date"),
         (("rules", "NS999"), "no rule 'NS999'"),
-        (("tree",), "Missing argument 'SPEC'"),
+        (("tree", "no-such-product"), "is neither a spec file nor a product id"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(args, message):

@@ -17,9 +17,11 @@ from typing import NoReturn
 
 import click
 
+from northstar_spec.cli.completion import spec_paths
+from northstar_spec.cli.terminal import style
 from northstar_spec.spec.diagnostics import Diagnostic
 from northstar_spec.spec.pipeline import Result, TargetCheck, UsageError, check
-from northstar_spec.spec.reporters import REPORTERS
+from northstar_spec.spec.reporters import format_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -44,7 +46,7 @@ project_option = click.option(
 )
 
 
-paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=Path), shell_complete=spec_paths)
 
 
 def checked(paths, project_file, **kwargs) -> Result:
@@ -71,7 +73,7 @@ def validated(paths, project_file) -> Result:
     """Specs for a command that builds on them: with errors, report them and exit 1."""
     result = checked(paths, project_file)
     if result.failed():
-        click.echo(REPORTERS["text"](result.diagnostics), err=True)
+        click.echo(format_text(result.diagnostics, style), err=True)
         sys.exit(EXIT_FINDINGS)
     return result
 

@@ -18,14 +18,17 @@ from northstar_spec.cli.common import (
     validated,
     warehouse_findings,
 )
+from northstar_spec.cli.completion import rule_codes, spec_paths, specs_or_products
+from northstar_spec.cli.terminal import style
 from northstar_spec.review import codeowners, snapshots
 from northstar_spec.spec import registry, reporters, ruledocs, tree
 from northstar_spec.spec.loading import MAX_FILE_BYTES
 from northstar_spec.spec.reporters import REPORTERS
+from northstar_spec.spec.rule import did_you_mean
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True), shell_complete=spec_paths)
 @click.option(
     "--format",
     "fmt",
@@ -77,6 +80,8 @@ def validate(paths, fmt, project_file, base, strict, today, warehouse) -> None:
         root = codeowners.repository_root(Path.cwd())
         findings = reporters.from_root(result.diagnostics, root)
         output = reporters.format_sarif(findings, root) if fmt == "sarif" else reporters.format_github(findings)
+    elif fmt == "text":
+        output = reporters.format_text(result.diagnostics, style)
     else:
         output = REPORTERS[fmt](result.diagnostics)
     if output:
@@ -87,21 +92,34 @@ def validate(paths, fmt, project_file, base, strict, today, warehouse) -> None:
 
 
 @click.command("tree")
-@click.argument("spec", type=click.Path(path_type=Path))
+@click.argument("specs", nargs=-1, metavar="[SPEC|PRODUCT]...", shell_complete=specs_or_products)
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid"]), default="text", show_default=True)
 @project_option
-def tree_command(spec, fmt, project_file) -> None:
-    """Show the metric tree of SPEC: North Star, inputs, guardrails and owners.
+def tree_command(specs, fmt, project_file) -> None:
+    """Show the metric tree of each spec: North Star, inputs, guardrails and owners.
 
-    `--format mermaid` prints a flowchart for markdown (pull requests, wikis).
+    SPEC is a spec file or a folder of specs, PRODUCT the product id of one
+    of the project's specs; without any, every spec of the project (the
+    `specs:` of northstar.yaml). `--format mermaid` prints flowcharts for
+    markdown (pull requests, wikis).
     """
-    result = validated([spec], project_file)
+    paths = [Path(s) for s in specs if Path(s).exists()]
+    wanted = [s for s in specs if not Path(s).exists()]
+    found = list(validated(paths, project_file).specs) if paths or not specs else []
+    if wanted:
+        everything = validated([], project_file).specs
+        by_id = {spec.product.id: spec for spec in everything}
+        for product in wanted:
+            if product not in by_id:
+                hint = did_you_mean(product, sorted(by_id), "no spec file or product id of this project")
+                raise click.UsageError(f"{product!r} is neither a spec file nor a product id; {hint}")
+            found.append(by_id[product])
     render = tree.mermaid_tree if fmt == "mermaid" else tree.text_tree
-    click.echo("\n\n".join(render(s) for s in result.specs))
+    click.echo("\n\n".join(render(s) for s in {s.product.id: s for s in found}.values()))
 
 
 @click.command("rules")
-@click.argument("code", required=False)
+@click.argument("code", required=False, shell_complete=rule_codes)
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 def rules_command(code, fmt) -> None:
     """List every rule with its code, default severity and purpose.

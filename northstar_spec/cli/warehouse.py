@@ -9,6 +9,8 @@ the metric and the cause, when a database or a query fails.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -16,9 +18,10 @@ import click
 import sqlalchemy as sa
 
 from northstar_spec import demo_data
+from northstar_spec.cli import terminal
 from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_OK, Date, fail, paths_argument, project_option, validated
 from northstar_spec.spec.bidi import escape_bidi
-from northstar_spec.warehouse import backtest, chart, digest, guardrails, report
+from northstar_spec.warehouse import backtest, chart, digest, digest_formats, guardrails, report
 from northstar_spec.warehouse.engines import WarehouseError
 from northstar_spec.warehouse.evaluate import evaluate
 
@@ -30,14 +33,12 @@ end_option = click.option(
 progress_option = click.option(
     "--progress/--no-progress",
     default=None,
-    help="One line per query with its time on stderr (default: when stderr is a terminal).",
+    help="Each query with its time on stderr, live on a terminal (default: when stderr is a terminal).",
 )
 
 
-def _progress(show):
-    if show is None:
-        show = sys.stderr.isatty()
-    return (lambda run: click.echo(f"· {run}", err=True)) if show else None
+def _progress(show, what: str = "querying the warehouse"):
+    return terminal.steps(what, show)
 
 
 @click.command("evaluate")
@@ -77,7 +78,9 @@ def evaluate_command(paths, periods, end, fmt, project_file, progress) -> None:
     try:
         evaluation = evaluate(result.specs, result.project, periods=periods, end=end, progress=_progress(progress))
     except WarehouseError as exc:
+        terminal.finish()
         fail(exc)
+    terminal.finish()
     click.echo(escape_bidi(report.FORMATS[fmt](evaluation)))
 
 
@@ -98,7 +101,9 @@ def guardrails_command(paths, end, fmt, project_file, progress) -> None:
     try:
         found = guardrails.check(result.specs, result.project, end=end, progress=_progress(progress))
     except WarehouseError as exc:
+        terminal.finish()
         fail(exc)
+    terminal.finish()
     click.echo(escape_bidi(guardrails.FORMATS[fmt](found)))
     sys.exit(EXIT_FINDINGS if any(g.breached for g in found) else EXIT_OK)
 
@@ -106,10 +111,18 @@ def guardrails_command(paths, end, fmt, project_file, progress) -> None:
 @click.command("digest")
 @paths_argument
 @click.option("--today", type=Date(), help="Write the digest as of this day (default: today).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(digest_formats.FORMATS),
+    default="markdown",
+    show_default=True,
+    help="markdown for a chat or a wiki, text for a terminal or an e-mail, json for tools.",
+)
 @project_option
 @progress_option
-def digest_command(paths, today, project_file, progress) -> None:
-    """Write the weekly digest in markdown.
+def digest_command(paths, today, fmt, project_file, progress) -> None:
+    """Write the weekly digest: markdown, plain text or JSON.
 
     For each spec: how the North Star moved in the last complete period and
     against its target, the inputs that moved most, the guardrails, and the
@@ -118,9 +131,17 @@ def digest_command(paths, today, project_file, progress) -> None:
 
     result = validated(paths, project_file)
     try:
-        text = digest.digest(result.specs, result.project, today=today, progress=_progress(progress))
+        if fmt == "json":
+            day = today or dt.date.today()
+            evaluation = evaluate(result.specs, result.project, periods=2, end=day, progress=_progress(progress))
+            text = json.dumps(digest_formats.as_json(result.specs, evaluation, day), indent=2) + "\n"
+        else:
+            text = digest.digest(result.specs, result.project, today=today, progress=_progress(progress))
+            text = digest_formats.as_text(text) if fmt == "text" else text
     except WarehouseError as exc:
+        terminal.finish()
         fail(exc)
+    terminal.finish()
     click.echo(escape_bidi(text), nl=False)
 
 
@@ -185,7 +206,9 @@ def backtest_command(paths, periods, end, max_lag, min_correlation, fmt, png, pr
             progress=_progress(progress),
         )
     except WarehouseError as exc:
+        terminal.finish()
         fail(exc)
+    terminal.finish()
     click.echo(escape_bidi(backtest.FORMATS[fmt](found)), nl=fmt != "markdown")
     if png is not None:
         try:

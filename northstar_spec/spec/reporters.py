@@ -19,20 +19,34 @@ from northstar_spec.spec.diagnostics import Diagnostic, Location, Severity
 from northstar_spec.spec.registry import ALL_RULES
 
 
-def format_text(diagnostics: list[Diagnostic]) -> str:
-    """`specs/acme.yaml:12:5: NS402 error owner 'x' is not a team …` plus a hint line."""
+def _plain(text: str, role: str) -> str:
+    return text
+
+
+def format_text(diagnostics: list[Diagnostic], style: Callable[[str, str], str] = _plain) -> str:
+    """`specs/acme.yaml:12:5: NS402 error owner 'x' is not a team …` plus a hint line.
+
+    `style(text, role)` marks up each part (roles: location, code, error, warning, name, hint):
+    the CLI colours them on a terminal; the default leaves them plain.
+    """
     lines = []
     for d in diagnostics:
-        lines.append(f"{d.location}: {d.code} {d.severity.value} {d.message} [{d.name}]")
+        severity = d.severity.value
+        lines.append(
+            f"{style(str(d.location), 'location')}: {style(d.code, 'code')} {style(severity, severity)} "
+            f"{d.message} {style(f'[{d.name}]', 'name')}"
+        )
         if d.hint:
-            lines.append(f"    hint: {d.hint}")
+            lines.append(style(f"    hint: {d.hint}", "hint"))
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
     files = len({d.location.file for d in diagnostics})
     if diagnostics:
         lines.append(
-            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-            f" in {files} file{'s' * (files != 1)}"
+            style(f"{errors} error{'s' * (errors != 1)}", "error" if errors else "")
+            + ", "
+            + style(f"{warnings} warning{'s' * (warnings != 1)}", "warning" if warnings else "")
+            + f" in {files} file{'s' * (files != 1)}"
         )
     return escape_bidi("\n".join(lines))
 
