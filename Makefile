@@ -81,9 +81,13 @@ test-superset: $(SUPERSET_VENV)/.installed chromium tools
 .PHONY: FORCE
 FORCE:
 
-## make docs: regenerate docs/rules.md from the rules' docstrings.
+## make docs: regenerate docs/rules.md from the rules' docstrings, and the rule codes and names the
+## project schema offers under `rules:`.
 docs: $(SUPERSET_VENV)/.installed
 	$(SUPERSET_VENV)/bin/northstar rules --format markdown > docs/rules.md
+	$(SUPERSET_VENV)/bin/python -c "import json, pathlib; from northstar_spec.spec import ruledocs; \
+		p = pathlib.Path('schemas/project.schema.json'); \
+		p.write_text(json.dumps(ruledocs.with_rule_keys(json.loads(p.read_text())), indent=2, ensure_ascii=False) + '\n')"
 
 clean:
 	rm -rf $(CLI_VENV) $(SUPERSET_VENV) $(BUILD)

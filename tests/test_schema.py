@@ -50,7 +50,14 @@ def test_every_property_has_a_description_and_examples(name):
     for where, schema in objects:
         for path, prop, target in _properties(schema, root, where):
             description = prop.get("description") or target.get("description")
-            examples = prop.get("examples") or target.get("examples") or target.get("enum") or prop.get("enum")
+            # A list's example is a snippet (defaultSnippets): editors print an example list of objects as text.
+            examples = (
+                prop.get("examples")
+                or target.get("examples")
+                or target.get("enum")
+                or prop.get("enum")
+                or prop.get("defaultSnippets")
+            )
             if not description or not examples:
                 undocumented.append(path)
     assert undocumented == []

@@ -89,3 +89,20 @@ def as_json() -> str:
         ],
         indent=2,
     )
+
+
+def with_rule_keys(project_schema: dict) -> dict:
+    """The project schema with every rule code and name under `rules:`, so editors offer them (with
+    what each checks) and hover explains them; `make docs` writes it, a test keeps it current."""
+    severity = project_schema["properties"]["rules"]["additionalProperties"]
+    keys: dict[str, dict] = {}
+    for r in ALL_RULES:
+        keys[r.code] = {"title": f"{r.code} {r.name}", "description": text_of(r), **severity}
+    for r in ALL_RULES:
+        keys[r.name] = {"title": f"{r.name} ({r.code})", "description": text_of(r), **severity}
+    rules = {**project_schema["properties"]["rules"], "properties": keys}
+    return {**project_schema, "properties": {**project_schema["properties"], "rules": rules}}
+
+
+def text_of(rule: Rule) -> str:
+    return f"{rule.summary} Default: {rule.default.value}."
