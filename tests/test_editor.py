@@ -11,7 +11,6 @@ every rule code and name.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
