@@ -89,12 +89,26 @@ def plan(product_name: str, today: dt.date) -> dict[str, str]:
     spec = _template("spec.yaml").format(
         product_id=product_id, product_name=product_name.replace('"', "'"), today=today.isoformat()
     )
+    return {"northstar.yaml": _template("northstar.yaml"), f"specs/{product_id}.yaml": spec, **_schemas()}
+
+
+def _schemas() -> dict[str, str]:
     return {
-        "northstar.yaml": _template("northstar.yaml"),
-        f"specs/{product_id}.yaml": spec,
-        f"schemas/{SPEC_SCHEMA}": (schema_dir() / SPEC_SCHEMA).read_text(encoding="utf-8"),
-        f"schemas/{PROJECT_SCHEMA}": (schema_dir() / PROJECT_SCHEMA).read_text(encoding="utf-8"),
+        f"schemas/{name}": (schema_dir() / name).read_text(encoding="utf-8") for name in (SPEC_SCHEMA, PROJECT_SCHEMA)
     }
+
+
+def plan_from_dbt(dbt_path: Path, directory: Path, product_name: str, today: dt.date) -> dict[str, str]:
+    """The project files of `init --from-dbt`: sources from the dbt project's models (scaffold_dbt)."""
+    from northstar_spec import scaffold_dbt
+
+    try:
+        files = scaffold_dbt.plan(
+            dbt_path, directory, product_id_of(product_name), product_name, _template("northstar.yaml"), today
+        )
+    except scaffold_dbt.FromDbtError as exc:
+        raise ScaffoldError(str(exc)) from None
+    return {**files, **_schemas()}
 
 
 def _document(text: str, name: str) -> Document:

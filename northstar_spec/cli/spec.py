@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -146,7 +147,14 @@ def rules_command(code, fmt) -> None:
     show_default=True,
     help="Name of the product of the example spec.",
 )
-def init_command(directory, product_name) -> None:
+@click.option(
+    "--from-dbt",
+    "dbt_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="A dbt project folder (or its target/manifest.json): sources from its models, checked against its "
+    "manifest and catalog.",
+)
+def init_command(directory, product_name, dbt_path) -> None:
     """Scaffold a spec repository in DIRECTORY.
 
     Writes northstar.yaml, an example spec with the $schema line editors use,
@@ -155,9 +163,16 @@ def init_command(directory, product_name) -> None:
     CODEOWNERS go to the repository's top, where GitHub and pre-commit read
     them. It never overwrites: if a project file or the workflow exists,
     nothing is written; an existing pre-commit config or CODEOWNERS is kept.
+
+    With --from-dbt, northstar.yaml points at the dbt project's manifest and
+    the example spec's sources name its models (run `dbt docs generate`
+    first, so that the catalog lists their columns).
     """
     try:
-        done = scaffold.init(directory, product_name)
+        files = None
+        if dbt_path is not None:
+            files = scaffold.plan_from_dbt(dbt_path, directory, product_name, dt.date.today())
+        done = scaffold.init(directory, product_name, files=files)
     except scaffold.ScaffoldError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:

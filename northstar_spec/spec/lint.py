@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from northstar_spec.spec import dbt
 from northstar_spec.spec.diagnostics import Diagnostic, Location, Severity
 from northstar_spec.spec.loading import Document, JsonPath
 from northstar_spec.spec.model import Project, Spec
@@ -42,6 +43,8 @@ class LintContext:
     today: dt.date
     #: product id -> that product's spec at the base revision, when comparing.
     previous: dict[str, Spec] | None = field(default=None)
+    #: The dbt project northstar.yaml points at, read (None without one, or when it cannot be read).
+    dbt: dbt.Project | None = field(default=None)
 
 
 def lint(context: LintContext, rules: Iterable[Rule]) -> list[Diagnostic]:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from northstar_spec.spec import dbt
 from northstar_spec.spec.diagnostics import Location, Severity
 from northstar_spec.spec.loading import Document, JsonPath
 
@@ -133,6 +134,8 @@ class Source:
     time_column: str
     path: JsonPath
     description: str | None = None
+    #: The dbt model the source names instead of a table; its relation becomes `schema` and `table`.
+    dbt_model: str | None = None
 
 
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannually": 6, "annually": 12}
@@ -274,6 +277,8 @@ class Project:
     repository_branch: str = "main"
     superset_url: str | None = None
     severities: dict[str, Severity] = field(default_factory=dict)
+    #: The dbt project sources may name models of (`dbt:`).
+    dbt: dbt.Setting | None = None
 
 
 # --- building ----------------------------------------------------------------
@@ -356,7 +361,8 @@ def build_spec(document: Document, path: Path | None = None) -> Spec:
         outcome = Outcome(role=Role.OUTCOME, **_metric_fields(data["outcome"], ("outcome",), grain))
     sources = {}
     for source_id, s in data["sources"].items():
-        schema, _, table = s["table"].rpartition(".")
+        # A dbt model stands in for its table until the pipeline resolves it (dbt.py, pipeline.check).
+        schema, _, table = s.get("table", s.get("dbt_model", "")).rpartition(".")
         sources[source_id] = Source(
             source_id,
             s["database"],
@@ -365,6 +371,7 @@ def build_spec(document: Document, path: Path | None = None) -> Spec:
             s["time_column"],
             ("sources", source_id),
             s.get("description"),
+            s.get("dbt_model"),
         )
     review_data = data.get("review", {})
     review = Review(
@@ -416,4 +423,11 @@ def build_project(document: Document, root: Path) -> Project:
         repository_branch=repo.get("branch", "main"),
         superset_url=data.get("superset", {}).get("url"),
         severities={key: Severity(value) for key, value in data.get("rules", {}).items()},
+        dbt=_dbt_setting(data.get("dbt"), root),
     )
+
+
+def _dbt_setting(data: dict | None, root: Path) -> dbt.Setting | None:
+    if not data:
+        return None
+    return dbt.Setting(root / data["manifest"], root / data["catalog"] if data.get("catalog") else None)

@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from northstar_spec.spec import file_rules, registry
+from northstar_spec.spec import dbt, file_rules, registry
 from northstar_spec.spec.diagnostics import Diagnostic, has_errors
 from northstar_spec.spec.lint import LintContext, apply_severities, lint
 from northstar_spec.spec.loading import Document, load, parse
 from northstar_spec.spec.model import Project, Spec, build_project, build_spec
+from northstar_spec.spec.rules import dbt as dbt_rules
 from northstar_spec.spec.schema import PROJECT_SCHEMA, SPEC_SCHEMA, validate
 
 PROJECT_FILE = "northstar.yaml"
@@ -161,6 +162,15 @@ def spec_from_document(
     return build_spec(document, path), problems
 
 
+def with_dbt_tables(spec: Spec, linked: dbt.Project) -> Spec:
+    """The spec with each source that names a dbt model reading the relation the model builds."""
+    sources = {}
+    for source_id, source in spec.sources.items():
+        model = linked.models.get(source.dbt_model) if source.dbt_model else None
+        sources[source_id] = replace(source, schema=model.schema, table=model.alias) if model else source
+    return replace(spec, sources=sources)
+
+
 def check(
     paths: Sequence[Path] = (),
     *,
@@ -201,9 +211,18 @@ def check(
         diagnostics += problems
         if spec is not None:
             specs.append(spec)
+    linked = None
+    if project.dbt is not None and project.document is not None:
+        try:
+            linked = dbt.load(project.dbt)
+        except dbt.DbtError as exc:
+            at = project.document.locate(("dbt", "manifest"))
+            diagnostics.append(dbt_rules.MANIFEST.diagnostic(at, str(exc)))
+        else:
+            specs = [with_dbt_tables(spec, linked) for spec in specs]
     if project.document is not None:  # lint needs the teams and databases of a sound project file
         before = dict(previous(project)) if previous else None
-        context = LintContext(tuple(specs), project, today or dt.date.today(), before)
+        context = LintContext(tuple(specs), project, today or dt.date.today(), before, linked)
         diagnostics += lint(context, registry.LINT_RULES)
     if not documents:
         where = ", ".join(display_path(Path(p), cwd) for p in paths)

@@ -4,7 +4,8 @@ Families: NS0xx the file and its shape, NS1xx the North Star and its product,
 NS2xx inputs, NS3xx counter-metrics, NS4xx ownership and references, NS5xx
 review rituals, NS6xx history, NS7xx SQL fragments, NS8xx the values a metric can
 take, NS9xx whether the specs work: compiled for every target (NS901) and run on
-the warehouse (`validate --warehouse`, NS902-NS906).
+the warehouse (`validate --warehouse`, NS902-NS906), and checked against the dbt project
+northstar.yaml points at (NS910-NS913).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from northstar_spec.spec import file_rules
 from northstar_spec.spec.rule import Rule, did_you_mean
 from northstar_spec.spec.rules import (
     counter_metrics,
+    dbt,
     history,
     inputs,
     north_star,
@@ -34,6 +36,7 @@ ALL_RULES: list[Rule] = [
     *sql.RULES,
     *values.RULES,
     *works.RULES,
+    *dbt.RULES,
 ]
 LINT_RULES: list[Rule] = [r for r in ALL_RULES if r.check is not None]
 BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}
