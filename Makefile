@@ -31,7 +31,7 @@ PYTEST_FLAGS := -p no:cacheprovider -n 2 --dist loadfile
 $(CLI_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(CLI_VENV)
 	$(CLI_VENV)/bin/pip install -q --upgrade pip
-	$(CLI_VENV)/bin/pip install -q "hatchling>=1.21"
+	$(CLI_VENV)/bin/pip install -q "hatchling>=1.27"
 	touch $@
 
 $(CLI_VENV)/.wheel: $(CLI_VENV)/.installed FORCE

@@ -3,8 +3,10 @@ CLI that needs no Superset, and a `[superset]` extra that brings Superset 6.1.""
 
 from __future__ import annotations
 
+import email
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -70,3 +72,24 @@ def test_superset_extra_brings_superset_6_1_on_sqlalchemy_1_4():
 
     done = run_cli("validate", ROOT / "specs", "--today", TODAY.isoformat())
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_package_index_page_has_what_it_needs(wheel: Path):
+    """License, classifiers, project links, and a README whose images and links work off GitHub."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = email.message_from_bytes(archive.read(next(n for n in names if n.endswith("METADATA"))))
+        license_text = archive.read(next(n for n in names if n.endswith("licenses/LICENSE"))).decode()
+    assert license_text == (ROOT / "LICENSE").read_text() and "Apache License" in license_text
+    assert metadata["License-Expression"] == "Apache-2.0"
+    classifiers = metadata.get_all("Classifier")
+    assert "Programming Language :: Python :: 3 :: Only" in classifiers and "Environment :: Console" in classifiers
+    urls = dict(url.split(", ", 1) for url in metadata.get_all("Project-URL"))
+    assert {"Homepage", "Documentation", "Source", "Issues"} <= set(urls)
+    readme = metadata.get_payload()
+    assert readme.startswith("# northstar")
+    links = re.findall(r"\]\(([^)\s]+)\)", readme) + re.findall(r'src="([^"]+)"', readme)
+    assert [link for link in links if not link.startswith(("https://", "#"))] == []
+    raw = "https://raw.githubusercontent.com/northstar-metrics/northstar/main/"
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert images and all(image.startswith(raw) and (ROOT / image.removeprefix(raw)).is_file() for image in images)
