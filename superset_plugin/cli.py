@@ -144,10 +144,9 @@ def deploy_command(paths, url, username, project_file, dry_run, prune, force, ch
     else:
         findings = warehouse_findings(result)
         if findings:
-            terminal.finish()
-            click.echo(REPORTERS["text"](findings), err=True)
+            terminal.echo(REPORTERS["text"](findings))
         if has_errors(findings):
-            click.echo("northstar: deploy refused: metrics fail on the warehouse; nothing was sent", err=True)
+            terminal.echo("northstar: deploy refused: metrics fail on the warehouse; nothing was sent")
             sys.exit(EXIT_FINDINGS)
         say("ran every metric on the warehouse")
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, run_cli
+from on_terminal import COLOUR, SPINNER, on_a_terminal
 from superset_server import running_superset
 from warehouses import demo_warehouse, postgres_uri
 
@@ -383,3 +384,20 @@ def test_a_misspelled_column_is_found_before_anything_is_sent(server, repo, ware
     assert skipped.returncode == 0
     assert "warning: --skip-warehouse-check: the metrics were not run on the warehouse first" in skipped.stderr
     assert "NS903" not in skipped.stderr
+
+
+def test_deploy_shows_live_progress_on_a_terminal(server, repo, warehouse_uri):
+    """On a terminal, a spinner with the step under way while the import runs; NO_COLOR keeps it, without colour."""
+    env = {
+        "NORTHSTAR_WAREHOUSE_URI": warehouse_uri,
+        "SUPERSET_URL": server.url,
+        "SUPERSET_USERNAME": server.username,
+        "SUPERSET_PASSWORD": server.password,
+    }
+    code, shown = on_a_terminal(["deploy", "--force"], cwd=repo, **env)
+    assert code == 0, shown
+    assert "deploying to Superset…" in shown and SPINNER.search(shown), repr(shown)
+    assert re.search(r"✓\x1b\[0m importing \d+ assets", shown) and COLOUR.search(shown), repr(shown)
+    assert "deployed to " in shown and DB_PASSWORD not in shown
+    code, plain = on_a_terminal(["deploy"], cwd=repo, NO_COLOR="1", **env)
+    assert code == 0 and "✓ ran every metric on the warehouse" in plain and not COLOUR.search(plain), repr(plain)

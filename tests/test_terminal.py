@@ -13,7 +13,6 @@ import ast
 import importlib
 import os
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -21,33 +20,13 @@ from pathlib import Path
 import click
 import pytest
 from helpers import FIXTURES, ROOT, northstar_executable, run_cli, run_installed
+from on_terminal import COLOUR, SPINNER, on_a_terminal
 from shop import URI_ENV, write_project, write_rows
 
 from northstar_spec.cli import COMMANDS, plugged_commands
 
-#: An SGR sequence that sets a colour: foreground or background, 8, 16, 256 or true colours.
-COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
 ESCAPE = re.compile(r"\x1b\[")
-SPINNER = re.compile("[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]")
 INVALID = FIXTURES / "invalid" / "NS402-owner-not-a-team.yaml"
-
-
-def on_a_terminal(args: list[str], cwd: Path = ROOT, **env: str) -> tuple[int, str]:
-    """`northstar ARGS` on a pseudo-terminal: its exit code and everything it showed."""
-    command = shlex.join([northstar_executable(), *args])
-    environment = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", **env}
-    if "NO_COLOR" not in env:
-        environment.pop("NO_COLOR", None)
-    done = subprocess.run(
-        ["script", "-qefc", command, "/dev/null"],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-    )
-    return done.returncode, done.stdout
 
 
 def test_findings_are_coloured_by_severity_on_a_terminal():

@@ -14,6 +14,7 @@ below, and a test holds them equal to the commands' own.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -80,7 +81,9 @@ PLUGINS = "northstar.commands"
 EXIT_USAGE = 2
 
 
+@functools.cache
 def plugged_commands() -> dict[str, tuple[str, str]]:
+    """name -> (where, one-line help) of every command other packages plug in (read once per run)."""
     from importlib.metadata import entry_points
 
     found: dict[str, tuple[str, str]] = {}

@@ -18,7 +18,7 @@ from typing import NoReturn
 import click
 
 from northstar_spec.cli.completion import spec_paths
-from northstar_spec.cli.terminal import style
+from northstar_spec.cli.terminal import finish, style
 from northstar_spec.spec.diagnostics import Diagnostic
 from northstar_spec.spec.pipeline import Result, TargetCheck, UsageError, check
 from northstar_spec.spec.reporters import format_text
@@ -92,5 +92,6 @@ def warehouse_findings(result: Result, end: dt.date | None = None) -> list[Diagn
 
 def fail(exc: object) -> NoReturn:
     """An environment problem (a database, a file, a missing extra): its message, exit 2."""
+    finish()  # a live progress display ends first, so that the message stands on its own line
     click.echo(f"northstar: {exc}", err=True)
     sys.exit(EXIT_USAGE)

@@ -108,6 +108,15 @@ class Steps:
             _RUNNING.remove(self)
 
 
+def echo(text: str) -> None:
+    """`text` on stderr, above the live display when one runs (so that it stays running)."""
+    running = next((steps for steps in _RUNNING if steps._progress is not None), None)
+    if running is None or running._progress is None:
+        click.echo(text, err=True)
+        return
+    running._progress.console.print(text, markup=False, highlight=False)
+
+
 def finish() -> None:
     """End every live display, so that what the command prints next stands on its own lines."""
     for steps in list(_RUNNING):

@@ -78,7 +78,6 @@ def evaluate_command(paths, periods, end, fmt, project_file, progress) -> None:
     try:
         evaluation = evaluate(result.specs, result.project, periods=periods, end=end, progress=_progress(progress))
     except WarehouseError as exc:
-        terminal.finish()
         fail(exc)
     terminal.finish()
     click.echo(escape_bidi(report.FORMATS[fmt](evaluation)))
@@ -101,7 +100,6 @@ def guardrails_command(paths, end, fmt, project_file, progress) -> None:
     try:
         found = guardrails.check(result.specs, result.project, end=end, progress=_progress(progress))
     except WarehouseError as exc:
-        terminal.finish()
         fail(exc)
     terminal.finish()
     click.echo(escape_bidi(guardrails.FORMATS[fmt](found)))
@@ -139,7 +137,6 @@ def digest_command(paths, today, fmt, project_file, progress) -> None:
             text = digest.digest(result.specs, result.project, today=today, progress=_progress(progress))
             text = digest_formats.as_text(text) if fmt == "text" else text
     except WarehouseError as exc:
-        terminal.finish()
         fail(exc)
     terminal.finish()
     click.echo(escape_bidi(text), nl=False)
@@ -206,7 +203,6 @@ def backtest_command(paths, periods, end, max_lag, min_correlation, fmt, png, pr
             progress=_progress(progress),
         )
     except WarehouseError as exc:
-        terminal.finish()
         fail(exc)
     terminal.finish()
     click.echo(escape_bidi(backtest.FORMATS[fmt](found)), nl=fmt != "markdown")

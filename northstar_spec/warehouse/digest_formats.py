@@ -61,6 +61,7 @@ def as_json(specs: Sequence[Spec], evaluation: Evaluation, today: dt.date) -> li
 def _series(series: Series) -> dict:
     return {
         "period": periods.name(series.periods[-1], series.grain),
+        "start": series.periods[-1].isoformat(),
         "grain": series.grain,
         "value": series.last,
         "previous": series.previous,
