@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers import ROOT, northstar_executable
+from release import git
 
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
 
@@ -31,16 +32,6 @@ def pre_commit() -> str:
     if not script.exists():
         pytest.fail(f"pre-commit is not installed in {script.parent}: install the `test` extra")
     return str(script)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def hooks() -> dict[str, dict]:
