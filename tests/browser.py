@@ -56,7 +56,9 @@ def login(page, url: str, username: str, password: str) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.press("#password", "Enter")
-    page.wait_for_url("**/superset/welcome/**", timeout=60_000)
+    # Logged in once the browser leaves the login page (the session cookie is set by then): waiting
+    # for the welcome page to load as well only adds its heavy front end, which a busy machine slows.
+    page.wait_for_url(lambda address: "/login/" not in address, wait_until="commit", timeout=120_000)
 
 
 def wait_for_dashboard(page, url: str, slug: str, charts: int, timeout_ms: int = 90_000) -> float:
