@@ -9,7 +9,7 @@ from pathlib import Path
 
 from northstar_spec.review import codeowners
 from northstar_spec.spec.loading import Document, parse
-from northstar_spec.spec.model import build_project, build_spec
+from northstar_spec.spec.model import build_project, build_spec, project_id
 from northstar_spec.spec.schema import PROJECT_SCHEMA, SPEC_SCHEMA, schema_dir
 
 CODEOWNERS = ".github/CODEOWNERS"
@@ -27,22 +27,23 @@ def _template(name: str) -> str:
     return (resources.files("northstar_spec") / "templates" / name).read_text(encoding="utf-8")
 
 
-def plan(product_name: str, today: dt.date) -> dict[str, str]:
-    """Relative path -> content of every file `init` writes."""
+def plan(product_name: str, today: dt.date, project: str = "metrics") -> dict[str, str]:
+    """Relative path -> content of every file `init` writes; `project` is the project id it declares."""
     product_id = re.sub(r"[^a-z0-9]+", "-", product_name.lower()).strip("-") or "my-product"
     if not product_id[0].isalpha():
         product_id = "p-" + product_id
     spec = _template("spec.yaml").format(
         product_id=product_id, product_name=product_name.replace('"', "'"), today=today.isoformat()
     )
+    project_file = _template("northstar.yaml").replace("{project_id}", project)
     return {
-        "northstar.yaml": _template("northstar.yaml"),
+        "northstar.yaml": project_file,
         f"specs/{product_id}.yaml": spec,
         f"schemas/{SPEC_SCHEMA}": (schema_dir() / SPEC_SCHEMA).read_text(encoding="utf-8"),
         f"schemas/{PROJECT_SCHEMA}": (schema_dir() / PROJECT_SCHEMA).read_text(encoding="utf-8"),
         ".pre-commit-config.yaml": _template("pre-commit-config.yaml"),
         ".github/workflows/northstar.yml": _template("workflow.yml"),
-        CODEOWNERS: _codeowners(_template("northstar.yaml"), f"specs/{product_id}.yaml", spec),
+        CODEOWNERS: _codeowners(project_file, f"specs/{product_id}.yaml", spec),
     }
 
 
@@ -63,7 +64,7 @@ def _codeowners(project_text: str, spec_name: str, spec_text: str) -> str:
 
 def init(directory: Path, product_name: str = "My Product", today: dt.date | None = None) -> list[Path]:
     """Write the scaffold; refuse, writing nothing, if any of its files already exists."""
-    files = plan(product_name, today or dt.date.today())
+    files = plan(product_name, today or dt.date.today(), project_id({}, directory)[0])
     if codeowners.repository_root(directory) != directory.resolve():
         # Inside a larger git repository GitHub reads CODEOWNERS at its top, not here:
         # `northstar codeowners` writes it there, with paths from there.

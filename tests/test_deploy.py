@@ -19,6 +19,7 @@ from warehouses import demo_warehouse, postgres_uri
 from northstar_spec.spec.pipeline import check
 from superset_plugin.compiler.assets import compile_bundle
 from superset_plugin.deploy.apply import DeployRefused, deploy
+from superset_plugin.deploy.plan import Options
 from superset_plugin.deploy.client import ImportFailed, SupersetClient
 
 pytestmark = pytest.mark.superset
@@ -70,10 +71,10 @@ def inventory(client: SupersetClient) -> dict[str, dict[str, str]]:
     return out
 
 
-def library_deploy(server, repo: Path, uri: str, **kwargs):
+def library_deploy(server, repo: Path, uri: str, **options):
     result = check([], project_file=repo / "northstar.yaml")
     bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": uri})
-    return deploy(client_for(server), bundle, result.specs, result.project, **kwargs)
+    return deploy(client_for(server), bundle, result.specs, result.project, Options(**options))
 
 
 def test_deploy_lifecycle(server, repo, warehouse_uri):
@@ -81,20 +82,23 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     first = run_deploy(server, repo, warehouse_uri, "deploy", "--check-schemas")
     assert first.returncode == 0, first.stderr
     assert "checked the bundle with Superset's import schemas" in first.stderr
-    assert first.stdout.startswith(f"deployed to {server.url}: 45 created, 0 updated, 0 unchanged, 0 deleted")
+    assert "deployed project 'northstar-demo' to " in first.stdout
+    assert f"{server.url}: 45 created, 0 updated, 40 tagged, 0 unchanged, 0 deleted" in first.stdout
     client = client_for(server)
     before = inventory(client)
     assert (len(before["chart"]), len(before["dashboard"]), len(before["dataset"])) == (35, 5, 4)
     tagged = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:managed"})["result"]
     assert len(tagged) == 40
+    project_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:project:northstar-demo"})
+    assert len(project_tag["result"]) == 39  # all but the portfolio dashboard, which every project shares
     spec_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:spec:teamspace"})["result"]
-    assert len(spec_tag) == 8  # 7 charts and the dashboard
+    assert len(spec_tag) == 9  # 7 charts, the dashboard and the product's portfolio tile
 
     # Ten redeploys of unchanged specs send no import and change nothing.
     for _ in range(10):
         again = run_deploy(server, repo, warehouse_uri, "deploy")
         assert again.returncode == 0, again.stderr
-        assert "0 created, 0 updated, 45 unchanged, 0 deleted (no import needed)" in again.stdout
+        assert "0 created, 0 updated, 0 tagged, 45 unchanged, 0 deleted (no import needed)" in again.stdout
     assert inventory(client) == before
 
     # A dry run of a changed display name plans exactly the assets that show it.
@@ -102,16 +106,16 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     spec.write_text(spec.read_text().replace("name: Invites accepted", "name: Invitations accepted"))
     plan = run_deploy(server, repo, warehouse_uri, "deploy", "--dry-run")
     assert plan.returncode == 0
-    updates = sorted(
-        re.match(r"update\s+\w+\s+'(.*)'", line)[1] for line in plan.stdout.splitlines() if line.startswith("update")
-    )
+    planned = [line for line in plan.stdout.splitlines() if not line.startswith("plan: ")]
+    updates = sorted(re.match(r"update\s+\w+\s+'(.*?)'", line)[1] for line in planned if line.startswith("update"))
     assert updates == ["Breadth: Invitations accepted (growth)", "North Star: Teamspace", "collab_events"]
-    assert "plan: 0 create, 3 update, 42 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
+    assert "plan: 0 create, 3 update, 0 tag, 42 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
     assert inventory(client) == before
 
-    # Deploying it updates only those three.
+    # Deploying it updates only those three, and prints the very plan the dry run printed.
     changed = run_deploy(server, repo, warehouse_uri, "deploy")
-    assert changed.returncode == 0 and "0 created, 3 updated, 42 unchanged" in changed.stdout
+    assert changed.returncode == 0 and "0 created, 3 updated, 0 tagged, 42 unchanged" in changed.stdout
+    assert changed.stdout.splitlines()[: len(planned)] == planned
     after = inventory(client)
     moved = {uuid for kind in after for uuid in after[kind] if after[kind][uuid] != before[kind][uuid]}
     assert len(moved) == 3
@@ -135,9 +139,19 @@ def test_drift_reports_edits_made_in_superset(server, repo, warehouse_uri):
     assert "slice_name: spec says '★ North Star: Weekly active teams', Superset has 'Renamed by hand'" in drift.stdout
     assert "params.time_grain_sqla: spec says 'P1W', Superset has 'P1D'" in drift.stdout
     assert drift.stdout.strip().endswith("1 asset drifted")
-    # The next deploy restores what the spec says.
+    # --no-overwrite refuses to restore it, naming the asset and the fields, and sends nothing.
+    before = inventory(client)
+    refused = run_deploy(server, repo, warehouse_uri, "deploy", "--no-overwrite")
+    assert refused.returncode == 1, refused.stderr
+    assert "Superset has 'Renamed by hand'" in refused.stdout  # the plan, field by field
+    assert "(slice_name, params.time_grain_sqla)" in refused.stderr
+    assert "--no-overwrite" in refused.stderr and inventory(client) == before
+    # A plain deploy restores what the spec says, and says so field by field.
     restore = run_deploy(server, repo, warehouse_uri, "deploy")
     assert restore.returncode == 0 and "1 updated" in restore.stdout
+    assert "restores 2 fields edited in Superset" in restore.stdout
+    assert "slice_name: spec says '★ North Star: Weekly active teams', Superset has 'Renamed by hand'" in restore.stdout
+    assert "params.time_grain_sqla: spec says 'P1W', Superset has 'P1D'" in restore.stdout
     assert run_deploy(server, repo, warehouse_uri, "drift").returncode == 0
 
 

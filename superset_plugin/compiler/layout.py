@@ -89,3 +89,20 @@ def split_widths(count: int, per_row: int) -> list[list[int]]:
         rows.append([base + (1 if i >= n - extra else 0) for i in range(n)])
         count -= n
     return rows
+
+
+def time_filter(product_id: str) -> dict:
+    """A time-range filter with no default: charts keep their complete-period windows
+    until a reader picks a range, and their SQL cut-off holds whatever is picked."""
+    return {
+        "id": f"NATIVE_FILTER-northstar-time-{product_id}",
+        "type": "NATIVE_FILTER",
+        "filterType": "filter_time",
+        "name": "Time range",
+        "targets": [{}],
+        "controlValues": {"enableEmptyFilter": False},
+        "cascadeParentIds": [],
+        "description": "Periods shown; the unfinished current period is always left out.",
+        "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+        "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+    }
