@@ -3,11 +3,14 @@ boring, repeatable deploy CI runs on every merge."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -19,8 +22,8 @@ from warehouses import demo_warehouse, postgres_uri
 from northstar_spec.spec.pipeline import check
 from superset_plugin.compiler.assets import compile_bundle
 from superset_plugin.deploy.apply import DeployRefused, deploy
-from superset_plugin.deploy.plan import Options
 from superset_plugin.deploy.client import ImportFailed, SupersetClient
+from superset_plugin.deploy.plan import Options
 
 pytestmark = pytest.mark.superset
 DB_PASSWORD = "db-pa55-never-shown"
@@ -231,6 +234,37 @@ def test_concurrent_deploys_leave_no_duplicates(server, repo, warehouse_uri):
         assert len(uuids) == len(set(uuids))
     tags = [t["name"] for t in client.list_all("tag", {"columns": ["name"]})]
     assert tags.count("northstar:managed") == 1
+
+
+def test_a_writer_holding_superset_s_database_delays_a_deploy_without_failing_it(server, repo, warehouse_uri):
+    """Why concurrent deploys used to get a 500 now and then: a SQLite metadata database has one
+    writer at a time, an import holds the lock for seconds (more on a loaded machine), and SQLite
+    gives up after 5 s with "database is locked". The local Superset now waits up to 60 s."""
+    library_deploy(server, repo, warehouse_uri)
+    spec = repo / "specs" / "staybnb.yaml"
+    spec.write_text(spec.read_text().replace("name: Nights booked", "name: Nights booked in total"))
+    result = check([], project_file=repo / "northstar.yaml")
+    bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": warehouse_uri})
+    held = threading.Event()
+
+    def hold_the_write_lock(seconds: float = 12.0) -> None:
+        with contextlib.closing(sqlite3.connect(server.home / "superset.db", timeout=60)) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            held.set()
+            time.sleep(seconds)
+            connection.rollback()
+
+    holder = threading.Thread(target=hold_the_write_lock)
+
+    def progress(message: str) -> None:
+        if message.startswith("importing"):
+            holder.start()
+            held.wait(10)
+
+    started = time.monotonic()
+    outcome = deploy(client_for(server), bundle, result.specs, result.project, progress=progress)
+    holder.join()
+    assert outcome.imported and time.monotonic() - started > 11
 
 
 def test_a_failed_import_changes_nothing(server, repo, warehouse_uri):

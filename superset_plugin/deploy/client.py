@@ -230,7 +230,6 @@ class SupersetClient:
         timeout: float = 30.0,
         retries: int = 3,
         backoff: float = 0.5,
-        deadline: float | None = None,
     ):
         if "@" in url:  # also where a password with / ? or # makes the rest of it a path
             raise SupersetError(
@@ -253,9 +252,6 @@ class SupersetClient:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.backoff = backoff
-        #: time.monotonic() after which no request is sent any more (None: no limit), so that no
-        #: retry outlives the caller's own patience; see `set_deadline`.
-        self.deadline = deadline
         self._password = _Secret(password) if password else None
         self._access_token = _Secret(access_token) if access_token else None
         self._refresh_token: _Secret | None = None
@@ -267,10 +263,6 @@ class SupersetClient:
     def __repr__(self) -> str:
         who = f"username={self.username!r}" if self.username else "access token"
         return f"SupersetClient({self.url!r}, {who}, logged_in={self._access_token is not None})"
-
-    def set_deadline(self, seconds: float | None) -> None:
-        """Send nothing after `seconds` from now (None: no limit); waits are cut to what is left."""
-        self.deadline = None if seconds is None else time.monotonic() + seconds
 
     # --- authentication ----------------------------------------------------
 
@@ -518,12 +510,11 @@ class SupersetClient:
         """
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
-            wait = self._wait_left(method, path, attempt)
             request = urllib.request.Request(url, data=body, headers=headers, method=method)
             started = time.monotonic()
             reason: str
             try:
-                with self._opener.open(request, timeout=wait) as response:
+                with self._opener.open(request, timeout=self.timeout) as response:
                     raw = response.read()
                     log.debug("%s %s -> %s (%.2fs)", method, path, response.status, time.monotonic() - started)
                     return response.status, raw, response.headers
@@ -548,7 +539,7 @@ class SupersetClient:
                 if not idempotent or attempt == attempts:
                     timed_out = isinstance(exc, TimeoutError)
                     if timed_out:
-                        reason = f"no answer within {wait:g} s"
+                        reason = f"no answer within {self.timeout:g} s"
                     done = "" if idempotent else " It may or may not have taken effect; check before repeating it."
                     error = Unreachable(
                         f"Superset at {self.url} did not answer {method} {path} ({reason}) after {attempt} attempt"
@@ -561,14 +552,6 @@ class SupersetClient:
                     error.sent, error.timed_out = True, timed_out
                     raise error from None
             delay = self.backoff * 2 ** (attempt - 1)
-            if self.deadline is not None and time.monotonic() + delay >= self.deadline:
-                raise Unreachable(
-                    f"Superset at {self.url} did not answer {method} {path} ({reason}) before the deadline"
-                    f" ({attempt} attempt{'s' * (attempt != 1)}); nothing more is sent.",
-                    method=method,
-                    path=path,
-                    detail=reason,
-                )
             log.warning(
                 "%s %s failed (%s); retrying in %.2fs (attempt %d of %d)",
                 method,
@@ -580,21 +563,6 @@ class SupersetClient:
             )
             time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _wait_left(self, method: str, path: str, attempt: int) -> float:
-        """Seconds this attempt may wait for an answer: the timeout, cut to what the deadline leaves."""
-        if self.deadline is None:
-            return self.timeout
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise Unreachable(
-                f"Not sending {method} {path} to Superset at {self.url}: the deadline has passed"
-                + (f" after {attempt - 1} attempt{'s' * (attempt != 2)}." if attempt > 1 else "."),
-                method=method,
-                path=path,
-                detail="deadline passed",
-            )
-        return min(self.timeout, left)
 
     def _error(self, status: int, method: str, path: str, detail: str, payload: Any, headers: Any) -> SupersetError:
         said = f"{status} {detail}".strip()

@@ -105,7 +105,8 @@ def save_model(project: str, model: dict | None) -> None:
             stored = codec.decode(entry.value) if entry else {}
         except Exception:
             stored = {}
-        projects = dict(stored.get("projects") or {}) if isinstance(stored, dict) else {}
+        projects = stored.get("projects") if isinstance(stored, dict) else None
+        projects = dict(projects) if isinstance(projects, dict) else {}
         if model is None:
             projects.pop(project, None)
         else:
