@@ -23,7 +23,7 @@ from northstar_spec.spec.model import Metric, Project, Spec
 from northstar_spec.spec.sql import DialectError, metric_sql
 from superset_plugin.compiler import charts, markdown, naming, portfolio
 from superset_plugin.compiler.bundle import Bundle, dump_yaml
-from superset_plugin.compiler.layout import Layout, split_widths, time_filter
+from superset_plugin.compiler.layout import Layout, dashboard_metadata, split_widths
 
 VERSION = "1.0.0"
 MASK = "XXXXXXXXXX"
@@ -304,16 +304,6 @@ class _Compiler:
     ) -> None:
         self.bundle.teams[naming.dashboard_uuid(product_id)] = frozenset(teams)
         self.bundle.products[naming.dashboard_uuid(product_id)] = product_id
-        metadata = {
-            "color_scheme": "supersetColors",
-            "cross_filters_enabled": False,
-            "expanded_slices": {},
-            "label_colors": {},
-            "refresh_frequency": 0,
-            "shared_label_colors": [],
-            "timed_refresh_immune_slices": [],
-            "native_filter_configuration": [time_filter(product_id)],
-        }
         data = {
             "dashboard_title": title,
             "description": description,
@@ -321,7 +311,7 @@ class _Compiler:
             "slug": naming.dashboard_slug(product_id),
             "uuid": naming.dashboard_uuid(product_id),
             "position": layout.position(),
-            "metadata": metadata,
+            "metadata": dashboard_metadata(product_id),
             "version": VERSION,
             "published": True,
             "certified_by": CERTIFIED_BY,

@@ -106,3 +106,17 @@ def time_filter(product_id: str) -> dict:
         "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
         "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
     }
+
+
+def dashboard_metadata(dashboard_id: str) -> dict:
+    """A generated dashboard's `metadata`: no cross filters, one time-range filter (`time_filter`)."""
+    return {
+        "color_scheme": "supersetColors",
+        "cross_filters_enabled": False,
+        "expanded_slices": {},
+        "label_colors": {},
+        "refresh_frequency": 0,
+        "shared_label_colors": [],
+        "timed_refresh_immune_slices": [],
+        "native_filter_configuration": [time_filter(dashboard_id)],
+    }

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from superset_plugin.compiler import markdown, naming
 from superset_plugin.compiler.bundle import Bundle
-from superset_plugin.compiler.layout import Layout, split_widths, time_filter
+from superset_plugin.compiler.layout import Layout, dashboard_metadata, split_widths
 
 #: The params key of a portfolio chart that describes its tile; Superset keeps unknown params as they are.
 PARAMS_KEY = "northstar_portfolio"
@@ -73,16 +73,7 @@ def dashboard(entries: Iterable[Entry]) -> dict:
         "slug": naming.dashboard_slug(naming.PORTFOLIO_ID),
         "uuid": naming.dashboard_uuid(naming.PORTFOLIO_ID),
         "position": layout.position(),
-        "metadata": {
-            "color_scheme": "supersetColors",
-            "cross_filters_enabled": False,
-            "expanded_slices": {},
-            "label_colors": {},
-            "refresh_frequency": 0,
-            "shared_label_colors": [],
-            "timed_refresh_immune_slices": [],
-            "native_filter_configuration": [time_filter(naming.PORTFOLIO_ID)],
-        },
+        "metadata": dashboard_metadata(naming.PORTFOLIO_ID),
         "version": "1.0.0",
         "published": True,
         "certified_by": "northstar",

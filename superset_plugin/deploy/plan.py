@@ -200,6 +200,12 @@ def _params(row: dict) -> Any:
         return {}
 
 
+def _holder(certified_by: str | None, certification: str | None) -> str:
+    """Who holds an asset that is in the way, as the end of a sentence."""
+    holder = naming.project_of(certification) if certified_by == CERTIFIED_BY else None
+    return f"belongs to project {holder!r}" if holder else "is not managed by northstar"
+
+
 def _who(row: dict, kind: str) -> str:
     name = row.get("slice_name") or row.get("dashboard_title") or row.get("table_name") or "?"
     return f"{kind} {name!r} (id {row.get('id')})"
@@ -254,12 +260,7 @@ class _Planner:
             if path.startswith("dashboards/"):
                 row = self.state.slugs.get(data.get("slug") or "")
                 if row and row["uuid"] != data["uuid"]:
-                    holder = naming.project_of(row.get("certification_details"))
-                    owner = (
-                        f"belongs to project {holder!r}"
-                        if holder and row.get("certified_by") == CERTIFIED_BY
-                        else "is not managed by northstar"
-                    )
+                    owner = _holder(row.get("certified_by"), row.get("certification_details"))
                     self.refuse(
                         f"dashboard {row.get('dashboard_title')!r} (id {row.get('id')}) already has the slug "
                         f"{data['slug']!r} and {owner}; importing would take it over: rename or delete it in "
@@ -281,12 +282,7 @@ class _Planner:
                     same_db = (row.get("database") or {}).get("uuid") == data["database_uuid"]
                     if same_table and same_db and row["uuid"] not in self.ours:
                         certification = dataset_certification(row)
-                        holder = naming.project_of(certification.get("details"))
-                        who = (
-                            f"belongs to project {holder!r}"
-                            if holder and certification.get("certified_by") == CERTIFIED_BY
-                            else "is not managed by northstar"
-                        )
+                        who = _holder(certification.get("certified_by"), certification.get("details"))
                         self.refuse(
                             f"dataset {row['table_name']!r} (id {row['id']}) on the same database {who}; importing "
                             "would take it over"
@@ -343,7 +339,7 @@ class _Planner:
             restores: tuple[Difference, ...] = ()
             if kind == "databases":
                 if diffs:
-                    why.append("northstar.yaml or its URI changed: " + ", ".join(d.field for d in diffs))
+                    why.append("differs from what northstar.yaml and its URI say: " + ", ".join(d.field for d in diffs))
                     shared = self._other_projects_on(uuid)
                     if shared:
                         self.refuse(
