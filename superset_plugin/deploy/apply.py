@@ -29,7 +29,7 @@ from superset_plugin.deploy.client import (
     SupersetClient,
     Unreachable,
 )
-from superset_plugin.deploy.live import API, TAGGED, LiveState, extra_metrics, fetch
+from superset_plugin.deploy.live import API, TAGGED, LiveState, extra_metrics, fetch, fetch_certified_dashboards
 from superset_plugin.deploy.plan import (
     DELETE_ORDER,
     Options,
@@ -324,6 +324,8 @@ def plan_deploy(
     if problems:
         raise DeployRefused("the bundle is not sound; nothing was sent:\n  " + "\n  ".join(problems))
     published = published_models(client)
+    if options.prune:
+        fetch_certified_dashboards(client, state)
     plan = make_plan(
         bundle,
         state,

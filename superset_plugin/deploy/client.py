@@ -252,6 +252,8 @@ class SupersetClient:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.backoff = backoff
+        #: HTTP requests sent so far, retries included (benchmarks and tests read it).
+        self.requests = 0
         self._password = _Secret(password) if password else None
         self._access_token = _Secret(access_token) if access_token else None
         self._refresh_token: _Secret | None = None
@@ -511,6 +513,7 @@ class SupersetClient:
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             request = urllib.request.Request(url, data=body, headers=headers, method=method)
+            self.requests += 1
             started = time.monotonic()
             reason: str
             try:

@@ -74,7 +74,7 @@ class LiveState:
     assets: dict[str, LiveAsset] = field(default_factory=dict)  # uuid -> asset, for the bundle's assets
     datasets: list[dict] = field(default_factory=list)  # every dataset row, for clash checks and pruning
     databases: list[dict] = field(default_factory=list)
-    #: Every certified chart and dashboard, by kind: northstar's of every project, and people's.
+    #: Every certified chart (and, for a prune, dashboard), by kind: northstar's of every project, and people's.
     certified: dict[str, list[dict]] = field(default_factory=dict)
     #: Dashboards holding one of the bundle's slugs, by slug.
     slugs: dict[str, dict] = field(default_factory=dict)
@@ -283,6 +283,11 @@ def fetch(client: SupersetClient, bundle: Bundle) -> LiveState:
             ],
         },
     )
+    return state
+
+
+def fetch_certified_dashboards(client: SupersetClient, state: LiveState) -> None:
+    """Every certified dashboard, for a prune to find the project's that the specs no longer make."""
     state.certified["dashboards"] = client.list_all(
         "dashboard",
         {
@@ -290,7 +295,6 @@ def fetch(client: SupersetClient, bundle: Bundle) -> LiveState:
             "columns": ["id", "uuid", "slug", "dashboard_title", "certified_by", "certification_details"],
         },
     )
-    return state
 
 
 def _compare(compiled: Any, live: Any, path: str, out: list[Difference]) -> None:
