@@ -147,7 +147,7 @@ def main() -> None:
             def one_per_metric():
                 with engine.connect() as conn:
                     for metric in metrics:
-                        conn.execute(statement(source, [metric], "postgresql", "week", starts)).fetchall()
+                        conn.execute(statement(spec, source, [metric], "postgresql", "week", starts)).fetchall()
 
             apart = best_of(args.runs, one_per_metric)
             print(f"{label}, {len(metrics)} metrics:")

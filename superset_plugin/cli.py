@@ -10,7 +10,16 @@ from pathlib import Path
 
 import click
 
-from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_USAGE, checked, project_option, validated
+from northstar_spec.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    checked,
+    project_option,
+    validated,
+    warehouse_findings,
+)
+from northstar_spec.spec.diagnostics import has_errors
+from northstar_spec.spec.reporters import REPORTERS
 from superset_plugin.compiler import naming
 from superset_plugin.compiler.assets import CompileError, compile_bundle
 from superset_plugin.compiler.bundle import OutputError
@@ -159,6 +168,12 @@ def _print_plan(plan: Plan) -> None:
     help="Check what will be sent with Superset's own import schemas first (needs apache-superset "
     "installed here; about 10 s).",
 )
+@click.option(
+    "--skip-warehouse-check",
+    is_flag=True,
+    help="Deploy without first running every metric on its database (what `validate --warehouse` does); "
+    "a chart whose SQL fails then shows 'Data error'.",
+)
 def deploy_command(
     paths,
     url,
@@ -172,15 +187,18 @@ def deploy_command(
     force,
     send_passwords,
     check_schemas,
+    skip_warehouse_check,
 ) -> None:
     """Compile specs and deploy them to Superset, as their project.
 
-    Sends only what changed, in one all-or-nothing import; refuses, naming
-    them, to touch what another project or a person holds. Prints the plan
-    (what it creates, updates, restores, tags and deletes) and carries out
-    exactly that. Tags what it manages (northstar:managed, northstar:project:<id>,
-    northstar:spec:<id>) and sets owners from the spec's teams. Safe to run on
-    every merge.
+    First runs every metric on its database over the last day, as `northstar
+    validate --warehouse` does, and sends nothing when one fails (exit 1,
+    the findings located in the specs). Sends only what changed, in one
+    all-or-nothing import; refuses, naming them, to touch what another
+    project or a person holds. Prints the plan (what it creates, updates,
+    restores, tags and deletes) and carries out exactly that. Tags what it
+    manages (northstar:managed, northstar:project:<id>, northstar:spec:<id>)
+    and sets owners from the spec's teams. Safe to run on every merge.
     """
     if prune_used and not prune:
         raise click.UsageError("--prune-used only means something with --prune")
@@ -193,6 +211,16 @@ def deploy_command(
         )
     client = _client(url, username, result.project, timeout)
     say = lambda message: click.echo(f"· {message}", err=True)  # noqa: E731
+    if skip_warehouse_check:
+        click.echo("warning: --skip-warehouse-check: the metrics were not run on the warehouse first", err=True)
+    else:
+        findings = warehouse_findings(result)
+        if findings:
+            click.echo(REPORTERS["text"](findings), err=True)
+        if has_errors(findings):
+            click.echo("northstar: deploy refused: metrics fail on the warehouse; nothing was sent", err=True)
+            sys.exit(EXIT_FINDINGS)
+        say("ran every metric on the warehouse")
     project = result.project
     if project.id_derived_from:
         click.echo(

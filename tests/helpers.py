@@ -67,7 +67,9 @@ def northstar_executable() -> str:
     return str(script)
 
 
-def run_installed(*args: object, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_installed(
+    *args: object, cwd: Path | None = None, env: dict | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """The installed console script in a process of its own, as a user or CI runs it."""
     return subprocess.run(
         [northstar_executable(), *map(str, args)],
@@ -75,5 +77,5 @@ def run_installed(*args: object, cwd: Path | None = None, env: dict | None = Non
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )

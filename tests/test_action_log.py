@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from spec_repos import deploy_env, run_in, spec_repo
 from superset_server import TEST_CONFIG, running_superset
-from warehouses import postgres_uri
+from warehouses import demo_warehouse, postgres_uri
 
 from superset_plugin.deploy.client import SupersetClient
 
@@ -28,7 +28,8 @@ LOGGER_CONFIG = (
 
 @pytest.fixture(scope="module")
 def warehouse() -> str:
-    return postgres_uri("northstar_test_action_log").replace("postgres@", f"postgres:{PASSWORD}@")
+    uri = demo_warehouse(postgres_uri("northstar_test_action_log"))  # deploy runs every metric on it first
+    return uri.replace("postgres@", f"postgres:{PASSWORD}@")
 
 
 def rows(server) -> list[tuple[str, str]]:

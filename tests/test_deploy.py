@@ -200,6 +200,7 @@ def test_slug_clash_is_refused(server, repo, warehouse_uri):
         "new_hosts_activated",
         "cancellation_rate",
         "guest_complaints",
+        "nights_stayed",  # the outcome: its id is unique across specs too (NS405)
     ):
         spec = spec.replace(f"id: {metric}\n", f"id: c_{metric}\n").replace(
             f"guards: {metric}\n", f"guards: c_{metric}\n"
@@ -398,3 +399,35 @@ def test_superset_stopped_mid_deploy_is_a_clear_error(repo, warehouse_uri, tmp_p
             deploy(client, bundle, result.specs, result.project, progress=stop_before_import)
     message = str(stopped.value)
     assert doomed.url in message and DB_PASSWORD not in message
+
+
+def test_a_misspelled_column_is_found_before_anything_is_sent(server, repo, warehouse_uri):
+    """validate --warehouse points at the column; deploy refuses and Superset never hears of it."""
+    spec = repo / "specs" / "teamspace.yaml"
+    text = spec.read_text()
+    old = "measure: {aggregate: count_distinct, column: team_id}\n  filter: \"event_type = 'project_completed'\""
+    assert text.count(old) == 1
+    text = text.replace(old, old.replace("column: team_id}", "column: teem_id}"))
+    spec.write_text(text)
+    at = text.index("teem_id")
+    where = f"specs/teamspace.yaml:{text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}"
+
+    offline = run_deploy(server, repo, warehouse_uri, "validate")
+    assert offline.returncode == 0, offline.stdout  # nothing offline can know the table's columns
+    checked = run_deploy(server, repo, warehouse_uri, "validate", "--warehouse")
+    assert checked.returncode == 1, checked.stdout
+    assert f"\n{where}: NS903 error metric 'weekly_active_teams' fails on table " in f"\n{checked.stdout}"
+
+    client = client_for(server)
+    before = inventory(client)
+    refused = run_deploy(server, repo, warehouse_uri, "deploy")
+    assert refused.returncode == 1
+    assert f"{where}: NS903 error" in refused.stderr
+    assert "deploy refused: metrics fail on the warehouse; nothing was sent" in refused.stderr
+    assert refused.stdout == ""
+    assert inventory(client) == before  # nothing created, nothing changed
+
+    skipped = run_deploy(server, repo, warehouse_uri, "deploy", "--dry-run", "--skip-warehouse-check")
+    assert skipped.returncode == 0
+    assert "warning: --skip-warehouse-check: the metrics were not run on the warehouse first" in skipped.stderr
+    assert "NS903" not in skipped.stderr

@@ -391,6 +391,12 @@ def count_real_teams(repo: Path) -> None:
         "  filter: \"event_type = 'project_completed'\"\n  grain: week",
         "  filter: \"event_type = 'project_completed' AND team_size >= 2\"\n  grain: week",
     )
+    edit(
+        repo,
+        spec,
+        "  definition: Teams that completed at least one project in the week.",
+        "  definition: Teams of two or more that completed at least one project in the week.",
+    )
     edit(repo, spec, "name: Invites accepted", "name: Invitations accepted")
     edit(repo, spec, "threshold: {max: 40}", "threshold: {max: 35}")
     edit(
@@ -404,7 +410,8 @@ def count_real_teams(repo: Path) -> None:
         repo,
         spec,
         "history",
-        "  - north_star: weekly_active_teams\n    until: 2026-11-30\n"
+        "  - north_star: weekly_active_teams\n"
+        "    definition: Teams that completed at least one project in the week.\n    until: 2026-11-30\n"
         "    reason: A team of one completing a project is a person, not a team working "
         "together.\n",
     )

@@ -9,6 +9,7 @@ import click
 
 from northstar_spec.cli.common import EXIT_FINDINGS, project_option, validated
 from northstar_spec.review import codeowners, diff, diff_report, snapshots
+from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.pipeline import UsageError, display_path
 
 
@@ -60,7 +61,7 @@ def diff_command(folders, base, head, fmt, project_file) -> None:
             after = snapshots.at_ref(project, head) if head else snapshots.working_tree(project)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(diff_report.FORMATS[fmt](diff.compare(before, after)))
+    click.echo(escape_bidi(diff_report.FORMATS[fmt](diff.compare(before, after))))
 
 
 @click.command("codeowners")

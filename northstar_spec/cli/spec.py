@@ -8,14 +8,24 @@ from pathlib import Path
 import click
 
 from northstar_spec import scaffold
-from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_OK, Date, checked, project_option, validated
+from northstar_spec.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Date,
+    checked,
+    compiled_to_nowhere,
+    project_option,
+    validated,
+    warehouse_findings,
+)
 from northstar_spec.review import snapshots
 from northstar_spec.spec import registry, ruledocs, tree
+from northstar_spec.spec.loading import MAX_FILE_BYTES
 from northstar_spec.spec.reporters import REPORTERS
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, allow_dash=True))
 @click.option(
     "--format",
     "fmt",
@@ -28,11 +38,20 @@ from northstar_spec.spec.reporters import REPORTERS
 @click.option("--base", metavar="REF", help="Compare with the specs at this git revision (enables NS601).")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @click.option("--today", type=Date(), help="Check review dates against this day instead of today.")
-def validate(paths, fmt, project_file, base, strict, today) -> None:
-    """Check specs against the schema and the method's rules.
+@click.option(
+    "--warehouse",
+    is_flag=True,
+    help="Also run every metric on its database over the last day (before --today): a missing table or column, "
+    "a failing expression or a writable database user is a finding. Needs the databases' URIs.",
+)
+def validate(paths, fmt, project_file, base, strict, today, warehouse) -> None:
+    """Check specs against the schema and the method's rules, and compile them.
 
-    PATHS are spec files or folders; without them, the folders listed under
-    `specs:` in northstar.yaml are checked.
+    PATHS are spec files or folders (`-` reads one spec from standard
+    input); without them, the folders listed under `specs:` in
+    northstar.yaml are checked. Valid specs are compiled by every installed
+    target with the output thrown away (database URIs are not needed), so a
+    spec that validates also compiles.
 
     \b
     Examples:
@@ -40,9 +59,19 @@ def validate(paths, fmt, project_file, base, strict, today) -> None:
       northstar validate specs/acme.yaml --format json
       northstar validate --base origin/main --format github
       northstar validate --format sarif > northstar.sarif
+      northstar validate --warehouse
+      git show main:specs/acme.yaml | northstar validate -
     """
     previous = snapshots.previous_at(base) if base else None
-    result = checked(paths, project_file, previous=previous, today=today)
+    files = [p for p in paths if str(p) != "-"]
+    stdin = None
+    if len(files) < len(paths):
+        if len(paths) - len(files) > 1:
+            raise click.UsageError("`-` (standard input) may be given once")
+        stdin = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    result = compiled_to_nowhere(checked(files, project_file, previous=previous, today=today, stdin=stdin))
+    if warehouse and not result.failed():
+        result = result.adding(warehouse_findings(result, today))
     output = REPORTERS[fmt](result.diagnostics)
     if output:
         click.echo(output)

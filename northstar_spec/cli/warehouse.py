@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from northstar_spec import demo_data
 from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_OK, Date, fail, paths_argument, project_option, validated
+from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.warehouse import backtest, chart, digest, guardrails, report
 from northstar_spec.warehouse.engines import WarehouseError
 from northstar_spec.warehouse.evaluate import evaluate
@@ -77,7 +78,7 @@ def evaluate_command(paths, periods, end, fmt, project_file, progress) -> None:
         evaluation = evaluate(result.specs, result.project, periods=periods, end=end, progress=_progress(progress))
     except WarehouseError as exc:
         fail(exc)
-    click.echo(report.FORMATS[fmt](evaluation))
+    click.echo(escape_bidi(report.FORMATS[fmt](evaluation)))
 
 
 @click.command("guardrails")
@@ -98,7 +99,7 @@ def guardrails_command(paths, end, fmt, project_file, progress) -> None:
         found = guardrails.check(result.specs, result.project, end=end, progress=_progress(progress))
     except WarehouseError as exc:
         fail(exc)
-    click.echo(guardrails.FORMATS[fmt](found))
+    click.echo(escape_bidi(guardrails.FORMATS[fmt](found)))
     sys.exit(EXIT_FINDINGS if any(g.breached for g in found) else EXIT_OK)
 
 
@@ -120,7 +121,7 @@ def digest_command(paths, today, project_file, progress) -> None:
         text = digest.digest(result.specs, result.project, today=today, progress=_progress(progress))
     except WarehouseError as exc:
         fail(exc)
-    click.echo(text, nl=False)
+    click.echo(escape_bidi(text), nl=False)
 
 
 @click.command("backtest")
@@ -185,7 +186,7 @@ def backtest_command(paths, periods, end, max_lag, min_correlation, fmt, png, pr
         )
     except WarehouseError as exc:
         fail(exc)
-    click.echo(backtest.FORMATS[fmt](found), nl=fmt != "markdown")
+    click.echo(escape_bidi(backtest.FORMATS[fmt](found)), nl=fmt != "markdown")
     if png is not None:
         try:
             chart.write_png(found, png)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from northstar_spec.review import gitrefs
-from northstar_spec.spec.diagnostics import Diagnostic, has_errors
+from northstar_spec.spec import file_rules
+from northstar_spec.spec.diagnostics import Diagnostic
 from northstar_spec.spec.loading import Document, load, parse
 from northstar_spec.spec.model import Project, Spec, build_project
 from northstar_spec.spec.pipeline import (
@@ -106,7 +107,7 @@ def _project_at_ref(root: Path, ref: str) -> Project | None:
     if raw is None:
         return None
     document, problems = parse(raw, f"{ref}:{PROJECT_FILE}")
-    if document is None or has_errors(problems + validate(document, PROJECT_SCHEMA)):
+    if document is None or file_rules.blocks(problems + validate(document, PROJECT_SCHEMA)):
         return None
     return build_project(document, root)
 

@@ -2,7 +2,7 @@
 JSON Schema stages, which import these declarations (so they live here, not
 among the lint rules); a file with any of them is not linted further."""
 
-from northstar_spec.spec.diagnostics import Severity
+from northstar_spec.spec.diagnostics import Diagnostic, Severity, has_errors
 from northstar_spec.spec.rule import declare
 
 E = Severity.ERROR
@@ -163,6 +163,32 @@ UNREADABLE = declare(
 """,
 )
 
+BIDI_CONTROL = declare(
+    "NS008",
+    "bidi-control-character",
+    E,
+    "delete the invisible character; write right-to-left text without direction overrides",
+    """
+    The file contains a bidirectional control character (U+202A to U+202E,
+    U+2066 to U+2069, U+200E, U+200F or U+061C).
+
+    Why: these invisible characters reorder the text around them, so a name,
+    a filter or a comment reads one way in a pull request and means another
+    ("Trojan Source"); a reversed name on a dashboard misleads every reader.
+    Wherever northstar shows spec text it prints them as `⟨U+202E⟩` marks.
+    The file is still checked further; a project that needs them for
+    right-to-left text can set this rule to `warning`.
+
+    Bad:
+
+        name: "Weekly \\u202eteams active"   (an override that reverses the rest)
+
+    Good:
+
+        name: Weekly active teams
+""",
+)
+
 UNKNOWN_KEY = declare(
     "NS010",
     "unknown-key",
@@ -274,6 +300,33 @@ INVALID_SHAPE = declare(
 """,
 )
 
+NUMBER_OUT_OF_RANGE = declare(
+    "NS017",
+    "number-out-of-range",
+    E,
+    "write a plain number between -1e15 and 1e15",
+    """
+    A target or threshold is not a finite number within -1e15 to 1e15
+    (`.nan`, `.inf`, `1e400`, a 400-digit integer).
+
+    Why: YAML reads `.nan`, `.inf` and numbers too large for a float without
+    complaint, but no chart can draw them and no arithmetic survives them: a
+    NaN target breaks the dashboard's chart, a 400-digit one stops the
+    compiler. The bounds are far beyond any real metric and within what a
+    float (and the browser) holds exactly.
+
+    Bad:
+
+        target: {value: .nan}
+        threshold: {max: 1e400}
+
+    Good:
+
+        target: {value: 1200}
+        threshold: {max: 40}
+""",
+)
+
 UNKNOWN_RULE = declare(
     "NS016",
     "unknown-rule",
@@ -304,10 +357,21 @@ RULES = [
     FILE_TOO_LARGE,
     NOT_A_MAPPING,
     UNREADABLE,
+    BIDI_CONTROL,
     UNKNOWN_KEY,
     MISSING_KEY,
     WRONG_TYPE,
     INVALID_VALUE,
     INVALID_SHAPE,
     UNKNOWN_RULE,
+    NUMBER_OUT_OF_RANGE,
 ]
+
+#: Findings about a file that can still be read as a spec: it is built and
+#: linted like any other, so that turning the rule off never hides the spec.
+ADVISORY = frozenset({BIDI_CONTROL.code})
+
+
+def blocks(diagnostics: list[Diagnostic]) -> bool:
+    """Whether the file's findings stop it from being built into a model."""
+    return has_errors(d for d in diagnostics if d.code not in ADVISORY)

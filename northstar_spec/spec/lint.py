@@ -29,6 +29,8 @@ class Finding:
     hint: str | None = None
     key: bool = False
     related: tuple[Location, ...] = ()
+    #: A character of the text value at `path` to point at (e.g. inside a SQL fragment).
+    offset: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,13 @@ def lint(context: LintContext, rules: Iterable[Rule]) -> list[Diagnostic]:
         if rule.check is None:
             continue
         for finding in rule.check(context):
+            if finding.offset is not None:
+                where = finding.document.locate_in(finding.path, finding.offset)
+            else:
+                where = finding.document.locate(finding.path, key=finding.key)
             diagnostics.append(
                 rule.diagnostic(
-                    finding.document.locate(finding.path, key=finding.key),
+                    where,
                     finding.message,
                     hint=finding.hint,
                     json_path=json_path(finding.path),

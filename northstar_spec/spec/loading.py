@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from northstar_spec.spec import file_rules
+from northstar_spec.spec import file_rules, scalars
+from northstar_spec.spec.bidi import BIDI_NAMES, find_bidi
 from northstar_spec.spec.diagnostics import Diagnostic, Location
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -73,6 +74,10 @@ class Document:
     data: Any
     value_marks: dict[JsonPath, tuple[int, int]] = field(repr=False)
     key_marks: dict[JsonPath, tuple[int, int]] = field(repr=False)
+    #: The text the document was parsed from, and the style and extent of each scalar
+    #: in it: what `locate_in` needs to point inside a value.
+    text: str = field(default="", repr=False, compare=False)
+    spans: dict[JsonPath, scalars.Span] = field(default_factory=dict, repr=False, compare=False)
 
     def locate(self, path: JsonPath = (), *, key: bool = False) -> Location:
         """The position of the node at `path`, or of its nearest ancestor that exists.
@@ -91,6 +96,35 @@ class Document:
             path = path[:-1]
             key = True
 
+    def locate_in(self, path: JsonPath, offset: int) -> Location:
+        """The position of character `offset` of the text value at `path`.
+
+        Quotes, escapes, folded lines and block indentation are accounted for;
+        where the value cannot be mapped back to the file exactly (see
+        northstar_spec.spec.scalars), the scalar's own start.
+        """
+        path = tuple(path)
+        span, value = self.spans.get(path), self._value(path)
+        if span is None or not isinstance(value, str) or not value:
+            return self.locate(path)
+        where = scalars.positions(self._lines(), span, value)
+        if where is None:
+            return self.locate(path)
+        line, col = where[max(0, min(offset, len(where) - 1))]
+        return Location(self.file, line + 1, col + 1)
+
+    def _value(self, path: JsonPath) -> Any:
+        node = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    def _lines(self) -> list[str]:
+        return scalars.LINE_BREAK.split(self.text)
+
 
 class _Walker:
     def __init__(self, loader: yaml.SafeLoader, doc_file: str):
@@ -98,6 +132,7 @@ class _Walker:
         self.file = doc_file
         self.value_marks: dict[JsonPath, tuple[int, int]] = {}
         self.key_marks: dict[JsonPath, tuple[int, int]] = {}
+        self.spans: dict[JsonPath, scalars.Span] = {}
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
 
@@ -124,11 +159,26 @@ class _Walker:
         if isinstance(node, yaml.SequenceNode):
             return [self.walk(child, path + (i,)) for i, child in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
+        self.spans.setdefault(
+            path,
+            scalars.Span(
+                node.style,
+                (node.start_mark.line, node.start_mark.column),
+                (node.end_mark.line, node.end_mark.column),
+            ),
+        )
         return self._scalar(node)
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag in _PLAIN_TAGS:
-            return self.loader.construct_object(node)
+            try:
+                return self.loader.construct_object(node)
+            except ValueError:
+                if node.tag != "tag:yaml.org,2002:int":
+                    raise
+                # An integer of more digits than Python converts (4,300): too large
+                # for any bound, so it reads as infinite and the schema says so (NS017).
+                return float("-inf" if node.value.lstrip().startswith("-") else "inf")
         return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict:
@@ -270,7 +320,20 @@ def parse(text_or_bytes: str | bytes, doc_file: str) -> tuple[Document | None, l
                 f"the document is {_KIND.get(type(data), 'a single value')}, not a mapping of keys to values",
             )
         ]
-    return Document(doc_file, data, walker.value_marks, walker.key_marks), walker.diagnostics
+    return Document(
+        doc_file, data, walker.value_marks, walker.key_marks, text, walker.spans
+    ), walker.diagnostics + _bidi(text, doc_file)
+
+
+def _bidi(text: str, doc_file: str) -> list[Diagnostic]:
+    """Bidi control characters anywhere in the file, comments included: one finding per line."""
+    return [
+        file_rules.BIDI_CONTROL.diagnostic(
+            Location(doc_file, line, col),
+            f"invisible bidirectional control character U+{ord(char):04X} ({BIDI_NAMES[char]})",
+        )
+        for line, col, char in find_bidi(text)
+    ]
 
 
 def load(path: Path, display: str | None = None) -> tuple[Document | None, list[Diagnostic]]:

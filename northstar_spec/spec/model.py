@@ -247,11 +247,20 @@ class Team:
     review_handle: str | None = None
 
 
+#: Seconds a warehouse query may run before the database cancels it, unless northstar.yaml says otherwise.
+DEFAULT_STATEMENT_TIMEOUT = 60.0
+
+
 @dataclass(frozen=True)
 class Database:
     name: str
     uri_env: str
     description: str | None = None
+    #: The SQL dialect its fragments are written in (SQLAlchemy's name: postgresql, mysql, sqlite …);
+    #: None: offline checks read them as portable SQL, and the URI decides when they run.
+    dialect: str | None = None
+    #: Seconds a query may run before the database cancels it.
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -417,7 +426,14 @@ def build_project(document: Document, root: Path) -> Project:
         for team_id, t in data.get("teams", {}).items()
     }
     databases = {
-        name: Database(name, d["uri_env"], d.get("description")) for name, d in data.get("databases", {}).items()
+        name: Database(
+            name,
+            d["uri_env"],
+            d.get("description"),
+            d.get("dialect"),
+            float(d.get("statement_timeout", DEFAULT_STATEMENT_TIMEOUT)),
+        )
+        for name, d in data.get("databases", {}).items()
     }
     repo = data.get("repository", {})
     return Project(

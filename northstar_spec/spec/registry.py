@@ -2,14 +2,26 @@
 
 Families: NS0xx the file and its shape, NS1xx the North Star and its product,
 NS2xx inputs, NS3xx counter-metrics, NS4xx ownership and references, NS5xx
-review rituals, NS6xx history.
+review rituals, NS6xx history, NS7xx SQL fragments, NS8xx the values a metric can
+take, NS9xx whether the specs work: compiled for every target (NS901) and run on
+the warehouse (`validate --warehouse`, NS902-NS906).
 """
 
 from __future__ import annotations
 
 from northstar_spec.spec import file_rules
 from northstar_spec.spec.rule import Rule, did_you_mean
-from northstar_spec.spec.rules import counter_metrics, history, inputs, north_star, references, review
+from northstar_spec.spec.rules import (
+    counter_metrics,
+    history,
+    inputs,
+    north_star,
+    references,
+    review,
+    sql,
+    values,
+    works,
+)
 
 ALL_RULES: list[Rule] = [
     *file_rules.RULES,
@@ -19,6 +31,9 @@ ALL_RULES: list[Rule] = [
     *references.RULES,
     *review.RULES,
     *history.RULES,
+    *sql.RULES,
+    *values.RULES,
+    *works.RULES,
 ]
 LINT_RULES: list[Rule] = [r for r in ALL_RULES if r.check is not None]
 BY_CODE: dict[str, Rule] = {r.code: r for r in ALL_RULES}

@@ -10,6 +10,7 @@ from pathlib import PurePath
 from urllib.parse import quote
 
 from northstar_spec import __version__
+from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.diagnostics import Diagnostic, Location, Severity
 from northstar_spec.spec.registry import ALL_RULES
 
@@ -29,7 +30,7 @@ def format_text(diagnostics: list[Diagnostic]) -> str:
             f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
             f" in {files} file{'s' * (files != 1)}"
         )
-    return "\n".join(lines)
+    return escape_bidi("\n".join(lines))
 
 
 def format_json(diagnostics: list[Diagnostic]) -> str:
@@ -65,7 +66,7 @@ def format_github(diagnostics: list[Diagnostic]) -> str:
         )
         text = d.message + (f"\n{d.hint}" if d.hint else "")
         lines.append(f"::{level} {props}::{_github_escape(text)}")
-    return "\n".join(lines)
+    return escape_bidi("\n".join(lines))
 
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

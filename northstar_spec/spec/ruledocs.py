@@ -46,7 +46,8 @@ def _fence(body: str) -> str:
     """Indented example blocks in docstrings become fenced YAML blocks."""
     lines: list[str] = []
     block: list[str] = []
-    for line in body.splitlines() + [""]:
+    # The sentinel ends a block that runs to the end (a blank line would join it).
+    for line in [*body.splitlines(), "<end>"]:
         if line.startswith("    ") or (block and not line.strip()):
             block.append(line[4:])
             continue
@@ -55,7 +56,8 @@ def _fence(body: str) -> str:
                 block.pop()
             lines += ["```yaml", *block, "```", ""]
             block = []
-        lines.append(line)
+        if line != "<end>":
+            lines.append(line)
     return "\n".join(lines).strip()
 
 

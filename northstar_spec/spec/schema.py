@@ -11,13 +11,14 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import math
 import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from northstar_spec.spec import file_rules
@@ -42,9 +43,20 @@ def load_schema(name: str) -> dict:
     return json.loads((schema_dir() / name).read_text(encoding="utf-8"))
 
 
+def _is_finite_number(checker: Any, instance: Any) -> bool:
+    """JSON has no NaN or infinity; YAML's `.nan`, `.inf` and `1.0e+400` (a float overflow) are not numbers here."""
+    return Draft202012Validator.TYPE_CHECKER.is_type(instance, "number") and not _non_finite(instance)
+
+
+#: Draft 2020-12 whose numbers are finite: `.nan` fails `type: number` instead of every comparison.
+_Validator = validators.extend(
+    Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_finite_number)
+)
+
+
 @functools.cache
-def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+def _validator(name: str) -> Any:
+    return _Validator(load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def json_path(path: JsonPath) -> str:
@@ -111,6 +123,14 @@ def _diagnose(error: ValidationError, document: Document) -> Iterator[Diagnostic
                 json_path=where,
             )
         return
+    wants_number = keyword == "type" and "number" in str(error.validator_value)
+    if keyword in ("minimum", "maximum") or (wants_number and _non_finite(error.instance)):
+        yield file_rules.NUMBER_OUT_OF_RANGE.diagnostic(
+            document.locate(path),
+            f"{_name(path)} is {_number(error.instance)}; a number here is finite and from -1e15 to 1e15",
+            json_path=where,
+        )
+        return
     if keyword == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
@@ -162,6 +182,18 @@ def _diagnose(error: ValidationError, document: Document) -> Iterator[Diagnostic
         )
         return
     yield file_rules.INVALID_VALUE.diagnostic(document.locate(path), f"{_name(path)}: {error.message}", json_path=where)
+
+
+def _non_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _number(value: Any) -> str:
+    """A number as YAML writes it, short: `.nan`, `-.inf`, `a number of 400 digits`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
+    text = str(value)  # YAML ints have at most 4,300 digits: the loader reads longer ones as infinite
+    return f"a number of {len(text.lstrip('-'))} digits" if len(text) > 20 else text
 
 
 def _extra_keys(instance: dict, schema: dict) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.formatting import target_text, threshold_text
 from northstar_spec.spec.model import CounterMetric, Metric, Spec
 
@@ -50,7 +51,7 @@ def text_tree(spec: Spec) -> str:
     orphans = [c for c in spec.counter_metrics if c.guards not in guardable]
     for guard in orphans:
         lines.append(f"⚠ {guard.name} [{guard.id}] guards nothing known, {_threshold(guard)}")
-    return "\n".join(lines)
+    return escape_bidi("\n".join(lines))
 
 
 def _label(*parts: str) -> str:
@@ -92,4 +93,4 @@ def mermaid_tree(spec: Spec, marks: Mapping[str, str] | None = None) -> str:
         nodes = [node[i] for i, m in (marks or {}).items() if m == mark and i in node]
         if nodes:
             lines += [f"  classDef {mark} {style}", f"  class {','.join(nodes)} {mark}"]
-    return "\n".join(lines)
+    return escape_bidi("\n".join(lines))

@@ -25,9 +25,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from northstar_spec.spec.model import Metric, Project, Source, Spec
-from northstar_spec.spec.sql import metric_expression
+from northstar_spec.spec.sql import FragmentError, metric_expression, runtime_dialect, source_table
 from northstar_spec.warehouse import periods as calendar
-from northstar_spec.warehouse.engines import Warehouse, WarehouseError, Warehouses
+from northstar_spec.warehouse import probe
+from northstar_spec.warehouse.engines import Warehouse, WarehouseError, Warehouses, timed_out
+from northstar_spec.warehouse.guard import StatementRefused
 
 DEFAULT_PERIODS = 12
 #: The label of the period column; the source's rows are `northstar_source`.
@@ -164,16 +166,28 @@ def evaluate(
 # --- one source -------------------------------------------------------------
 
 
-def _rows(source: Source, dialect: str, grain: str, starts: Sequence[dt.date], native: bool):
-    """The source's rows in the window, each with its period: a subquery.
+Window = tuple[dt.date, dt.date]
+
+
+def window_rows(
+    spec: Spec,
+    source: Source,
+    dialect: str,
+    grain: str,
+    starts: Sequence[dt.date],
+    native: bool,
+    window: Window | None = None,
+):
+    """The source's rows in the window (the periods of `starts`, or the days of `window`), each with
+    its period: a subquery.
 
     The period is computed once, in a subquery, and grouped on by name: no
     dialect has to match an expression in GROUP BY to one in SELECT.
     """
-    table = sa.table(source.table, schema=source.schema).alias(SOURCE_ALIAS)
+    table = source_table(spec, source, dialect).alias(SOURCE_ALIAS)
     column: Any = sa.column(source.time_column)
     period = calendar.bucket(dialect, native)(column, grain, starts)
-    lo, hi = starts[0], calendar.shift(starts[-1], grain, 1)
+    lo, hi = window or (starts[0], calendar.shift(starts[-1], grain, 1))
     return (
         sa.select(sa.literal_column(f"{SOURCE_ALIAS}.*"), period.label(PERIOD))
         .select_from(table)
@@ -183,12 +197,21 @@ def _rows(source: Source, dialect: str, grain: str, starts: Sequence[dt.date], n
 
 
 def statement(
-    source: Source, metrics: Sequence[Metric], dialect: str, grain: str, starts: Sequence[dt.date], native: bool = True
+    spec: Spec,
+    source: Source,
+    metrics: Sequence[Metric],
+    dialect: str,
+    grain: str,
+    starts: Sequence[dt.date],
+    native: bool = True,
+    window: Window | None = None,
 ) -> sa.sql.Select:
-    """One scan of the source: every metric per period."""
-    rows = _rows(source, dialect, grain, starts, native)
+    """One scan of the source: every metric per period (of the rows in `window` when given).
+
+    Raises FragmentError for SQL that does not pass its check."""
+    rows = window_rows(spec, source, dialect, grain, starts, native, window)
     period = rows.c[PERIOD]
-    columns = [metric_expression(m).label(f"m{i}") for i, m in enumerate(metrics)]
+    columns = [metric_expression(spec, m, dialect).label(f"m{i}") for i, m in enumerate(metrics)]
     return sa.select(period, *columns).select_from(rows).group_by(period)
 
 
@@ -209,20 +232,24 @@ def _evaluate_source(
         warehouse = warehouses.get(source.database)
     except WarehouseError as exc:
         raise WarehouseError(f"{spec.at(source.path + ('database',))}: source {source.id!r}: {exc}") from None
-    query = statement(source, metrics, warehouse.engine.dialect.name, grain, starts, native)
-    started = time.perf_counter()
     try:
-        connection = warehouse.engine.connect()
-    except Exception as exc:
-        raise WarehouseError(
-            f"{spec.at(source.path + ('database',))}: source {source.id!r}: cannot connect to database "
-            f"{warehouse.name!r} ({warehouse.uri_env}={warehouse.shown}): {warehouse.cause(exc)}"
-        ) from None
-    with connection:
+        dialect = runtime_dialect(warehouses.project, source.database, warehouse.engine.dialect.name)
+        query = statement(spec, source, metrics, dialect, grain, starts, native)
+    except FragmentError as exc:
+        raise WarehouseError(str(exc)) from None
+    started = time.perf_counter()
+    with connection_for(warehouse, spec, source) as connection:
         try:
             result = connection.execute(query).fetchall()
+        except StatementRefused as exc:
+            raise WarehouseError(
+                f"{spec.at(source.path)}: the query for metrics {', '.join(m.id for m in metrics)} was refused "
+                f"before it reached database {warehouse.name!r}: {exc}"
+            ) from None
         except Exception as exc:
-            raise _diagnose(warehouse, spec, source, metrics, grain, starts, native, exc) from None
+            if timed_out(exc):
+                raise _too_slow(warehouse, spec, source, metrics) from None
+            raise _diagnose(warehouse, spec, source, metrics, dialect, grain, starts, native, exc) from None
     seconds = time.perf_counter() - started
     found: dict[dt.date, tuple] = {}
     for row in result:
@@ -245,6 +272,17 @@ def _evaluate_source(
     return series, run
 
 
+def connection_for(warehouse: Warehouse, spec: Spec, source: Source) -> sa.engine.Connection:
+    """A connection to the source's database; WarehouseError, naming the spec and source, when there is none."""
+    try:
+        return warehouse.engine.connect()
+    except Exception as exc:
+        raise WarehouseError(
+            f"{spec.at(source.path + ('database',))}: source {source.id!r}: cannot connect to database "
+            f"{warehouse.name!r} ({warehouse.uri_env}={warehouse.shown}): {warehouse.cause(exc)}"
+        ) from None
+
+
 def _empty(metric: Metric) -> Number:
     """The value of a period without a single row: counting nothing is 0; anything else has no value."""
     if metric.measure is not None and metric.measure.aggregate in ("count", "count_distinct"):
@@ -252,7 +290,8 @@ def _empty(metric: Metric) -> Number:
     return None
 
 
-def _number(raw, spec: Spec, metric: Metric) -> Number:
+def number(raw) -> Number:
+    """A value as the database returned it, as a number; ValueError for what is none (text)."""
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -266,23 +305,29 @@ def _number(raw, spec: Spec, metric: Metric) -> Number:
     try:
         return float(raw)
     except (TypeError, ValueError):
-        raise WarehouseError(
-            f"{spec.at(metric.path)}: metric {metric.id!r}: the database returned "
-            f"{type(raw).__name__} {str(raw)[:40]!r}, not a number"
-        ) from None
+        raise ValueError(f"the database returned {type(raw).__name__} {str(raw)[:40]!r}, not a number") from None
+
+
+def _number(raw, spec: Spec, metric: Metric) -> Number:
+    try:
+        return number(raw)
+    except ValueError as exc:
+        raise WarehouseError(f"{spec.at(metric.path)}: metric {metric.id!r}: {exc}") from None
 
 
 # --- why a query failed ------------------------------------------------------
 
 
-def _fails(warehouse: Warehouse, query) -> str | None:
-    """The cause if `query` fails, on a connection of its own (a failed statement spoils a transaction)."""
-    try:
-        with warehouse.engine.connect() as connection:
-            connection.execute(query).fetchall()
-    except Exception as exc:
-        return warehouse.cause(exc)
-    return None
+def _too_slow(warehouse: Warehouse, spec: Spec, source: Source, metrics: Sequence[Metric]) -> WarehouseError:
+    """A query the statement timeout stopped: which metrics, and the limit (no probes: each could be as slow)."""
+    if len(metrics) == 1:
+        where, what = spec.at(metrics[0].path), f"metric {metrics[0].id!r}"
+    else:
+        where, what = spec.at(source.path), f"the query for metrics {', '.join(m.id for m in metrics)}"
+    return WarehouseError(
+        f"{where}: {what} (source {source.id!r}) did not finish within {warehouse.timeout:g} s, the statement "
+        f"timeout of database {warehouse.name!r}; raise `statement_timeout:` in northstar.yaml if it must run longer"
+    )
 
 
 def _diagnose(
@@ -290,6 +335,7 @@ def _diagnose(
     spec: Spec,
     source: Source,
     metrics: Sequence[Metric],
+    dialect: str,
     grain: str,
     starts: Sequence[dt.date],
     native: bool,
@@ -299,28 +345,23 @@ def _diagnose(
     table_name = f"{source.schema}.{source.table}" if source.schema else source.table
     where = f"table {table_name} in database {warehouse.name!r}"
     about = f"source {source.id!r} ({where})"
-    table = sa.table(source.table, schema=source.schema)
-    nothing = sa.text("1 = 0")
-    problem = _fails(warehouse, sa.select(sa.func.count()).select_from(table).where(nothing))
-    if problem:
-        return WarehouseError(f"{spec.at(source.path + ('table',))}: {about}: {problem}")
-    period = calendar.bucket(warehouse.engine.dialect.name, native)(sa.column(source.time_column), grain, starts)
-    problem = _fails(warehouse, sa.select(period).select_from(table).where(nothing))
-    if problem:
+    period = calendar.bucket(dialect, native)(sa.column(source.time_column), grain, starts)
+    rows = window_rows(spec, source, dialect, grain, starts, native)
+    problems = probe.diagnose(warehouse, spec, source, metrics, dialect, period, rows)
+    for problem in problems:
+        if problem.kind is probe.Kind.TABLE:
+            return WarehouseError(f"{spec.at(problem.path)}: {about}: {problem.cause}")
+        if problem.kind is probe.Kind.TIME_COLUMN:
+            return WarehouseError(
+                f"{spec.at(problem.path)}: {about}, time column {source.time_column!r}: {problem.cause}"
+            )
+    if problems:
         return WarehouseError(
-            f"{spec.at(source.path + ('time_column',))}: {about}, time column {source.time_column!r}: {problem}"
-        )
-    dialect = warehouse.engine.dialect.name
-    broken = [
-        (m, _fails(warehouse, sa.select(metric_expression(m)).select_from(table).where(nothing))) for m in metrics
-    ]
-    broken = [(m, p) for m, p in broken if p]
-    if not broken:  # errors that only data can raise: run each metric over the window
-        broken = [(m, _fails(warehouse, statement(source, [m], dialect, grain, starts, native))) for m in metrics]
-        broken = [(m, p) for m, p in broken if p]
-    if broken:
-        return WarehouseError(
-            "\n".join(f"{spec.at(m.path)}: metric {m.id!r} (source {source.id!r}, {where}): {p}" for m, p in broken)
+            "\n".join(
+                f"{spec.at(p.metric.path)}: metric {p.metric.id!r} (source {source.id!r}, {where}): {p.cause}"
+                for p in problems
+                if p.metric is not None
+            )
         )
     return WarehouseError(
         f"{spec.at(source.path)}: {about}: the query for metrics "

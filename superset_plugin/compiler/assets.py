@@ -15,12 +15,15 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from northstar_spec.spec.bidi import escape_bidi
+from northstar_spec.spec.diagnostics import Location
 from northstar_spec.spec.model import Metric, Project, Spec
-from northstar_spec.spec.sql import DialectError, metric_sql
+from northstar_spec.spec.sql import FragmentError, metric_sql, runtime_dialect, source_table
 from superset_plugin.compiler import charts, markdown, naming, portfolio
 from superset_plugin.compiler.bundle import Bundle, dump_yaml
 from superset_plugin.compiler.layout import Layout, dashboard_metadata, split_widths
@@ -31,7 +34,17 @@ CERTIFIED_BY = "northstar"
 
 
 class CompileError(Exception):
-    """The environment cannot compile these specs (a missing URI, an unknown dialect): exit 2."""
+    """These specs cannot be compiled: a missing URI, an unknown dialect, or SQL that does not pass its
+    check in the database's dialect (the message names file:line:col): exit 2.
+
+    `location` is where the cause is written (a database declaration, a
+    source's time column), when the compiler knows it: `northstar validate`
+    reports it there (NS901).
+    """
+
+    def __init__(self, message: str, location: Location | None = None):
+        super().__init__(message)
+        self.location = location
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,12 @@ class Database:
         return self.dialect.name
 
 
+def _declared_at(project: Project, name: str) -> Location | None:
+    if project.document is None:
+        return None
+    return project.document.locate(("databases", name, "uri_env"))
+
+
 def resolve_database(project: Project, name: str, env: Mapping[str, str]) -> Database:
     declared = project.databases.get(name)
     if declared is None:
@@ -54,14 +73,16 @@ def resolve_database(project: Project, name: str, env: Mapping[str, str]) -> Dat
     if not uri:
         raise CompileError(
             f"database {name!r}: the environment variable {declared.uri_env} is not set "
-            f"(it holds the SQLAlchemy URI, e.g. postgresql://user:password@host/db)"
+            f"(it holds the SQLAlchemy URI, e.g. postgresql://user:password@host/db)",
+            _declared_at(project, name),
         )
     try:
         url = sa.engine.make_url(uri)
         dialect = url.get_dialect()()
     except Exception as exc:
         raise CompileError(
-            f"database {name!r}: {declared.uri_env} is not a usable SQLAlchemy URI ({type(exc).__name__})"
+            f"database {name!r}: {declared.uri_env} is not a usable SQLAlchemy URI ({type(exc).__name__})",
+            _declared_at(project, name),
         ) from None
     password = url.password
     if password is not None:
@@ -116,10 +137,15 @@ class _Compiler:
                 self.bundle.passwords[path] = db.password
         return self.databases[name]
 
+    def dialect(self, name: str) -> str:
+        """The dialect the fragments of a database are rendered in: its URI's, which must be the declared one."""
+        return runtime_dialect(self.project, name, self.database(name).dialect_name)
+
     def dataset(self, spec: Spec, source_id: str) -> tuple[str, charts.Frame]:
         """The dataset of a source's table, shared by every spec that reads that table."""
         source = spec.sources[source_id]
         db = self.database(source.database)
+        source_table(spec, source, self.dialect(source.database))
         key = (source.database, source.schema, source.table)
         if key not in self.datasets:
             self.datasets[key] = {
@@ -158,7 +184,8 @@ class _Compiler:
         if dataset["main_dttm_col"] != source.time_column:
             raise CompileError(
                 f"{spec.file}: source {source_id!r} reads {source.table} by {source.time_column!r}, but another "
-                f"spec reads the same table by {dataset['main_dttm_col']!r}; one table has one time column"
+                f"spec reads the same table by {dataset['main_dttm_col']!r}; one table has one time column",
+                spec.at(source.path + ("time_column",)),
             )
         return dataset["uuid"], charts.Frame(_quote(db.dialect, source.time_column), db.dialect_name)
 
@@ -166,12 +193,11 @@ class _Compiler:
         dataset_uuid, frame = self.dataset(spec, metric.source)
         source = spec.sources[metric.source]
         dataset = self.datasets[(source.database, source.schema, source.table)]
-        dialect = self.databases[source.database].dialect
         dataset["metrics"].append(
             {
                 "metric_name": metric.id,
                 "verbose_name": metric.name,
-                "expression": metric_sql(metric, dialect),
+                "expression": metric_sql(spec, metric, self.dialect(source.database)),
                 "description": metric.definition,
                 "d3format": ",.1%" if metric.ratio is not None else None,
                 "metric_type": None,
@@ -364,8 +390,30 @@ def compile_bundle(specs: Sequence[Spec], project: Project, env: Mapping[str, st
             compiler.spec_dashboard(spec)
         if ordered:
             compiler.portfolio(ordered)
-    except DialectError as exc:
+    except FragmentError as exc:
         raise CompileError(str(exc)) from None
-    for path, data in compiler.bundle.files.items():
-        stamp(path, data)
+    compiler.bundle.files = {path: finish(path, data) for path, data in compiler.bundle.files.items()}
     return compiler.bundle
+
+
+def finish(path: str, data: dict) -> dict:
+    """What every asset goes through last: bidi marks made visible, then its fingerprint (`stamp`)."""
+    shown = _shown(data)
+    stamp(path, shown)
+    return shown
+
+
+#: Keys whose values are SQL, run as written: the only strings not made safe to show.
+_SQL_KEYS = frozenset({"expression", "sql", "sqlExpression", "sqlalchemy_uri", "fetch_values_predicate"})
+
+
+def _shown(data: Any, key: str | None = None) -> Any:
+    """Every title, name, description and markdown text of an asset with its bidi control
+    characters made visible (markdown.text escapes the rest of what markdown could do)."""
+    if isinstance(data, str):
+        return data if key in _SQL_KEYS else escape_bidi(data)
+    if isinstance(data, dict):
+        return {k: _shown(v, k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_shown(v, key) for v in data]
+    return data

@@ -1,9 +1,10 @@
 """The dashboard's words: header, metric tree and history as Superset markdown.
 
-Every string that comes from a spec is escaped twice over: HTML special
-characters become entities, so no spec can put a tag on a dashboard, and
+Every string that comes from a spec is escaped three times over: HTML
+special characters become entities, so no spec can put a tag on a dashboard,
 markdown punctuation is backslash-escaped, so a name cannot turn into a link
-or an image.
+or an image, and bidi control characters become visible `⟨U+202E⟩` marks, so
+a name cannot read reversed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.formatting import target_text, threshold_text
 from northstar_spec.spec.model import CounterMetric, Metric, Ritual, Spec
 from northstar_spec.spec.tree import ARROW
@@ -41,7 +43,7 @@ def text(value: str | None) -> str:
     """Spec text made inert for Superset's markdown renderer."""
     if not value:
         return ""
-    escaped = html.escape(" ".join(value.split()), quote=False)
+    escaped = html.escape(escape_bidi(" ".join(value.split())), quote=False)
     return _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
 
 

@@ -9,7 +9,7 @@ every other project (`rebuild`), so no project's deploy drops another's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from superset_plugin.compiler import markdown, naming
@@ -93,15 +93,15 @@ def own_entries(bundle: Bundle) -> list[Entry]:
     return found
 
 
-def rebuild(bundle: Bundle, others: Sequence[Entry], stamp) -> None:
+def rebuild(bundle: Bundle, others: Sequence[Entry], finish: Callable[[str, dict], dict]) -> None:
     """Make the bundle's portfolio dashboard show its own entries and `others` (live tiles of other products).
 
-    `stamp(path, data)` fingerprints the new dashboard, as the compiler does every asset.
+    `finish(path, data)` does to the new dashboard what the compiler does last to every asset
+    (`assets.finish`: bidi marks shown, fingerprint).
     """
     path = naming.dashboard_file(naming.PORTFOLIO_ID)
     if path not in bundle.files:
         return
     own = own_entries(bundle)
     mine = {e.product for e in own}
-    bundle.files[path] = dashboard([*own, *(e for e in others if e.product not in mine)])
-    stamp(path, bundle.files[path])
+    bundle.files[path] = finish(path, dashboard([*own, *(e for e in others if e.product not in mine)]))

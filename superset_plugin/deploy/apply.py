@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from northstar_spec.spec.model import Project, Spec
 from superset_plugin.compiler import Bundle, naming, portfolio
-from superset_plugin.compiler.assets import CERTIFIED_BY, stamp
+from superset_plugin.compiler.assets import CERTIFIED_BY, finish
 from superset_plugin.deploy import import_schemas
 from superset_plugin.deploy.client import (
     ImportFailed,
@@ -319,7 +319,7 @@ def plan_deploy(
     progress(f"connecting to {client.url} as project {project.id!r}")
     state = fetch(client, bundle)
     others = _portfolio_others(bundle, state, project.id, options.whole_project)
-    portfolio.rebuild(bundle, others, stamp)
+    portfolio.rebuild(bundle, others, finish)
     problems = preflight(bundle, known_charts=[e.chart_uuid for e in others])
     if problems:
         raise DeployRefused("the bundle is not sound; nothing was sent:\n  " + "\n  ".join(problems))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from northstar_spec.spec.bidi import escape_bidi_in
 from northstar_spec.spec.model import CounterMetric, Input, Metric, Project, Spec
 from northstar_spec.spec.rules.review import RITUAL_LABEL
 from superset_plugin.compiler import naming
@@ -82,11 +83,12 @@ def _product(spec: Spec, project: Project) -> dict:
 
 
 def model(specs: Sequence[Spec], project: Project) -> dict:
-    """The document of one project that the page shows (schema: superset_plugin/inside/model.schema.json)."""
+    """The document of one project that the page shows (schema: superset_plugin/inside/model.schema.json),
+    with bidi control characters made visible (the page shows text as text)."""
     return {
         "version": MODEL_VERSION,
         "project": project.id,
-        "products": [_product(s, project) for s in sorted(specs, key=lambda s: s.product.id)],
+        "products": escape_bidi_in([_product(s, project) for s in sorted(specs, key=lambda s: s.product.id)]),
     }
 
 

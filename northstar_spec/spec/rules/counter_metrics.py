@@ -96,4 +96,32 @@ def counter_metric_guards(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-RULES = [counter_metric_present, counter_metric_threshold, counter_metric_guards]
+@rule("NS304", "threshold-order", E, "swap the two bounds: `min` is the lowest acceptable value, `max` the highest")
+def threshold_order(ctx: LintContext) -> Iterator[Finding]:
+    """A threshold's `min` is not above its `max`.
+
+    Why: a counter-metric breaches below `min` and above `max`; with `min`
+    above `max` every value breaches, so the alert fires every period and
+    is soon ignored.
+
+    Bad:
+
+        threshold: {min: 0.5, max: 0.2}
+
+    Good:
+
+        threshold: {min: 0.2, max: 0.5}
+    """
+    for spec in ctx.specs:
+        for metric in spec.counter_metrics:
+            threshold = metric.threshold
+            if threshold and threshold.min is not None and threshold.max is not None and threshold.min > threshold.max:
+                yield Finding(
+                    spec.document,
+                    metric.path + ("threshold", "min"),
+                    f"counter-metric {metric.id!r} has min {threshold.min:g} above max {threshold.max:g}: "
+                    "every value breaches",
+                )
+
+
+RULES = [counter_metric_present, counter_metric_threshold, counter_metric_guards, threshold_order]

@@ -84,4 +84,66 @@ def history_ordered(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-RULES = [north_star_change_recorded, history_ordered]
+@rule(
+    "NS603",
+    "history-not-current",
+    E,
+    "remove the entry, or, if the North Star kept its id but changed what it computes, write what it "
+    "computed before in the entry's `definition:`",
+)
+def history_not_current(ctx: LintContext) -> Iterator[Finding]:
+    """The history does not retire the current North Star.
+
+    Why: the history lists earlier North Stars; an entry that names the
+    current one says it was retired, while every dashboard still leads with
+    it. A North Star that keeps its id but changes its computation (NS601)
+    does get an entry with that id: it records, in `definition:`, what the
+    earlier version computed, which must differ from today's definition.
+
+    Bad:
+
+        north_star:
+          id: weekly_active_teams
+          definition: Teams that completed at least one project in the week.
+        history:
+          - north_star: weekly_active_teams
+            until: 2025-12-31
+            reason: Retired.
+
+    Good:
+
+        north_star:
+          id: weekly_active_teams
+          definition: Teams of two or more that completed a project in the week.
+        history:
+          - north_star: weekly_active_teams
+            definition: Teams that completed at least one project in the week.
+            until: 2025-12-31
+            reason: A team of one completing a project is a person, not a team.
+    """
+    for spec in ctx.specs:
+        current = spec.north_star
+        for entry in spec.history:
+            if entry.north_star != current.id:
+                continue
+            if entry.definition is None:
+                yield Finding(
+                    spec.document,
+                    entry.path + ("north_star",),
+                    f"history entry retires {current.id!r}, which is still the North Star, and does not say "
+                    "what it computed before (`definition:`)",
+                )
+            elif _words(entry.definition) == _words(current.definition):
+                yield Finding(
+                    spec.document,
+                    entry.path + ("definition",),
+                    f"history entry retires {current.id!r} with the definition it still has: it is the current "
+                    "North Star, not an earlier one",
+                )
+
+
+def _words(text: str | None) -> str:
+    return " ".join((text or "").lower().split())
+
+
+RULES = [north_star_change_recorded, history_ordered, history_not_current]

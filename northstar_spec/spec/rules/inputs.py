@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from northstar_spec.spec.computation import computation
 from northstar_spec.spec.diagnostics import Severity
 from northstar_spec.spec.lint import Finding, LintContext
 from northstar_spec.spec.rule import rule
@@ -96,4 +97,49 @@ def input_direction(ctx: LintContext) -> Iterator[Finding]:
                 yield Finding(spec.document, metric.path, f"input {metric.id!r} names no direction", key=True)
 
 
-RULES = [input_count, input_lever, input_direction]
+@rule(
+    "NS204",
+    "input-not-north-star",
+    E,
+    "an input is a lever that moves the North Star: measure what a squad changes, not the North Star again",
+)
+def input_not_north_star(ctx: LintContext) -> Iterator[Finding]:
+    """An input does not compute what the North Star computes.
+
+    Why: an input is a lever a squad moves so that the North Star grows; the
+    North Star again, under another id (or at another grain), is no lever,
+    and it makes the framework look broader than it is. Compared by what is
+    computed: the same table, aggregate, filters and SQL, however they are
+    spelled. (An input with the North Star's id is NS405.)
+
+    Bad:
+
+        north_star:
+          id: weekly_active_teams
+          measure: {aggregate: count_distinct, column: team_id}
+          filter: "event_type = 'project_completed'"
+        inputs:
+          - id: teams_completing_projects
+            measure: {aggregate: count_distinct, column: team_id}
+            filter: "event_type='project_completed'"
+
+    Good:
+
+        inputs:
+          - id: invites_accepted
+            measure: {aggregate: count}
+            filter: "event_type = 'invite_accepted'"
+    """
+    for spec in ctx.specs:
+        north_star = computation(spec, spec.north_star)
+        for metric in spec.inputs:
+            if metric.id != spec.north_star.id and computation(spec, metric) == north_star:
+                yield Finding(
+                    spec.document,
+                    metric.path + (metric.kind,),
+                    f"input {metric.id!r} computes exactly what the North Star {spec.north_star.id!r} computes",
+                    key=True,
+                )
+
+
+RULES = [input_count, input_lever, input_direction, input_not_north_star]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from sqlglot import exp
+
+from northstar_spec.spec import fragments
 from northstar_spec.spec.diagnostics import Severity
 from northstar_spec.spec.lint import Finding, LintContext
-from northstar_spec.spec.model import NorthStar
+from northstar_spec.spec.model import NorthStar, Spec
 from northstar_spec.spec.rule import rule
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -45,6 +48,25 @@ def _texts(ns: NorthStar) -> Iterator[tuple[tuple, str]]:
             part = getattr(ns.ratio, side)
             if part.filter:
                 yield ns.path + ("ratio", side, "filter"), part.filter
+
+
+def _sql_tree(ctx: LintContext, spec: Spec) -> exp.Expression | None:
+    """The North Star's parsed `sql` (None without one, or when it does not parse: NS701 says so)."""
+    ns = spec.north_star
+    if not ns.sql:
+        return None
+    source = spec.sources.get(ns.source)
+    dialect = fragments.dialect_of(ctx.project, source.database if source else None)
+    return fragments.parse(ns.sql, fragments.Kind.AGGREGATE, dialect).tree
+
+
+def _running_total(window: exp.Window) -> bool:
+    """A window over every earlier period (or all of them): SQL's default frame with ORDER BY, an
+    UNBOUNDED PRECEDING start, or no frame and no order at all. A moving window of N periods is not."""
+    frame = window.args.get("spec")
+    if frame is None:
+        return True
+    return str(frame.args.get("start", "")).upper() == "UNBOUNDED"
 
 
 def _first_match(ns: NorthStar, pattern: re.Pattern) -> tuple[tuple, str] | None:
@@ -149,12 +171,16 @@ def north_star_not_cumulative(ctx: LintContext) -> Iterator[Finding]:
 
     Why: a running total ("total registered users") only goes up, so it can
     never show that things got worse. Words such as cumulative, all-time,
-    lifetime, to date, ever, total users give it away.
+    lifetime, to date, ever, total users give it away, and so does a `sql`
+    whose window function sums over every earlier period.
 
     Bad:
 
         north_star:
           name: Total registered users
+
+        north_star:
+          sql: "SUM(COUNT(DISTINCT team_id)) OVER (ORDER BY MIN(occurred_at))"
 
     Good:
 
@@ -165,6 +191,16 @@ def north_star_not_cumulative(ctx: LintContext) -> Iterator[Finding]:
         found = _first_match(spec.north_star, _CUMULATIVE)
         if found:
             yield Finding(spec.document, found[0], f"the North Star looks cumulative ({found[1]!r})")
+            continue
+        tree = _sql_tree(ctx, spec)
+        window = next((w for w in tree.find_all(exp.Window) if _running_total(w)), None) if tree else None
+        if window is not None:
+            yield Finding(
+                spec.document,
+                spec.north_star.path + ("sql",),
+                "the North Star's `sql` is a running total (a window over every earlier period)",
+                offset=fragments.node_offset(window),
+            )
 
 
 @rule("NS105", "north-star-not-revenue", W, "measure the value customers get; revenue is the outcome it should lead")
@@ -174,13 +210,17 @@ def north_star_not_revenue(ctx: LintContext) -> Iterator[Finding]:
     Why: revenue lags: it tells you about value delivered months ago. The
     North Star measures the value delivered to users now, which revenue then
     follows (`leads_revenue_because` says how). Money words (revenue, MRR,
-    GMV, sales …) or a sum of a money column give it away.
+    GMV, sales …) or a sum of a money column give it away, in a `measure` or
+    in `sql`.
 
     Bad:
 
         north_star:
           name: Monthly recurring revenue
           measure: {aggregate: sum, column: amount}
+
+        north_star:
+          sql: "SUM(price_cents) / 100.0"
 
     Good:
 
@@ -204,6 +244,24 @@ def north_star_not_revenue(ctx: LintContext) -> Iterator[Finding]:
                 ns.path + ("measure", "column"),
                 f"the North Star sums a money column ({ns.measure.column!r})",
             )
+        elif money := _summed_money_column(ctx, spec):
+            yield Finding(
+                spec.document,
+                ns.path + ("sql",),
+                f"the North Star's `sql` sums a money column ({money.name!r})",
+                offset=fragments.node_offset(money),
+            )
+
+
+def _summed_money_column(ctx: LintContext, spec: Spec) -> exp.Column | None:
+    tree = _sql_tree(ctx, spec)
+    if tree is None:
+        return None
+    for total in tree.find_all(exp.Sum):
+        for column in total.find_all(exp.Column):
+            if _MONEY_COLUMN.search(column.name):
+                return column
+    return None
 
 
 @rule("NS106", "north-star-not-vanity", W, "count users reaching the value moment, not sign-ups, downloads or views")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from northstar_spec.spec.diagnostics import Severity
 from northstar_spec.spec.lint import Finding, LintContext
-from northstar_spec.spec.model import Spec
+from northstar_spec.spec.model import Source, Spec
 from northstar_spec.spec.rule import did_you_mean, rule
 from northstar_spec.spec.rules.review import RITUAL_LABEL
 
@@ -133,7 +133,9 @@ def unique_metric_id(ctx: LintContext) -> Iterator[Finding]:
     """Metric ids are unique across all specs.
 
     Why: ids name Superset metrics, charts and evaluation rows; two metrics
-    with one id would overwrite each other.
+    with one id would overwrite each other. The North Star, the inputs, the
+    counter-metrics and the outcome share one namespace (an outcome with the
+    North Star's id would print its values in the North Star's row).
 
     Bad:
 
@@ -151,7 +153,7 @@ def unique_metric_id(ctx: LintContext) -> Iterator[Finding]:
     """
     seen: dict[str, list] = defaultdict(list)
     for spec in ctx.specs:
-        for metric in spec.metrics:
+        for metric in spec.metrics_and_outcome:
             seen[metric.id].append((spec, metric))
     for metric_id, places in seen.items():
         first_spec, first = places[0]
@@ -199,4 +201,58 @@ def one_north_star_per_product(ctx: LintContext) -> Iterator[Finding]:
             seen[pid] = spec
 
 
-RULES = [metric_owned, owner_exists, source_exists, database_exists, unique_metric_id, one_north_star_per_product]
+@rule(
+    "NS407",
+    "one-time-column-per-table",
+    E,
+    "read the table by the same `time_column` in every source, or point one source at a view of its own",
+)
+def one_time_column_per_table(ctx: LintContext) -> Iterator[Finding]:
+    """Every source that reads one table dates its rows by the same time column.
+
+    Why: a table is one Superset dataset, shared by every metric and spec
+    that reads it, and a dataset has one time column: two sources that read
+    one table by different columns cannot both be compiled. Checked across
+    all specs.
+
+    Bad:
+
+        # specs/a.yaml
+        sources:
+          events: {database: warehouse, table: events, time_column: occurred_at}
+        # specs/b.yaml
+        sources:
+          events: {database: warehouse, table: events, time_column: created_at}
+
+    Good:
+
+        # both specs
+        sources:
+          events: {database: warehouse, table: events, time_column: occurred_at}
+    """
+    first: dict[tuple, tuple[Spec, Source]] = {}
+    for spec in ctx.specs:
+        for source in spec.sources.values():
+            table = (source.database, source.schema, source.table)
+            earlier_spec, earlier = first.setdefault(table, (spec, source))
+            if earlier.time_column != source.time_column:
+                where = earlier_spec.at(earlier.path + ("time_column",))
+                name = f"{source.schema}.{source.table}" if source.schema else source.table
+                yield Finding(
+                    spec.document,
+                    source.path + ("time_column",),
+                    f"source {source.id!r} reads table {name} by {source.time_column!r}, but source "
+                    f"{earlier.id!r} ({where}) reads it by {earlier.time_column!r}; one table has one time column",
+                    related=(where,),
+                )
+
+
+RULES = [
+    metric_owned,
+    owner_exists,
+    source_exists,
+    database_exists,
+    unique_metric_id,
+    one_north_star_per_product,
+    one_time_column_per_table,
+]
