@@ -326,15 +326,13 @@ def plan_deploy(
     published = published_models(client)
     if options.prune:
         fetch_certified_dashboards(client, state)
-    plan = make_plan(
-        bundle,
-        state,
-        project.id,
-        options,
-        published=published,
-        scrubs=_scrubs(client) if bundle.passwords else None,
-        dataset_charts=charts_on(client, project_datasets(state, project.id)) if options.prune else (),
-    )
+    dataset_charts = charts_on(client, project_datasets(state, project.id)) if options.prune else []
+    plan = make_plan(bundle, state, project.id, options, published=published, dataset_charts=dataset_charts)
+    if plan.password_paths:  # only then does it matter whether Superset keeps passwords out of its log
+        scrubs = _scrubs(client)
+        plan = make_plan(
+            bundle, state, project.id, options, published=published, scrubs=scrubs, dataset_charts=dataset_charts
+        )
     progress(f"plan: {plan.summary()}")
     if plan.refusals:
         raise DeployRefused("nothing was sent, because:\n  " + "\n  ".join(plan.refusals), plan)
