@@ -5,7 +5,9 @@ never touches another, and nothing a person made is broken or taken over."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from browser import browser_page, failures, login, screenshot, wait_for_dashboard
@@ -199,10 +201,12 @@ def test_what_another_project_holds_is_refused_naming_it(server, warehouse, repo
     same_product = spec_repo(tmp_path / "gamma", "gamma", ("teamspace",), database="gamma_wh")
     same_table = spec_repo(tmp_path / "delta", "delta", ("teamspace",), products={"teamspace": "teamspace-d"})
     other_uri = spec_repo(tmp_path / "eps", "eps", ("staybnb",), products={"staybnb": "staybnb-e"})
+    elsewhere = Path(warehouse.removeprefix("sqlite:///")).with_name("elsewhere.db")
+    shutil.copyfile(warehouse.removeprefix("sqlite:///"), elsewhere)  # the same data, another URI
     cases = [
         (same_product, warehouse, "belongs to project 'alpha': product 'teamspace' is deployed from that project"),
         (same_table, warehouse, "belongs to project 'alpha': two projects cannot share a dataset"),
-        (other_uri, warehouse.replace("warehouse.db", "elsewhere.db"), "is shared with project(s) 'alpha', 'beta'"),
+        (other_uri, f"sqlite:///{elsewhere}", "is shared with project(s) 'alpha', 'beta'"),
     ]
     for repo, uri, message in cases:
         done = deploy(server, warehouse, repo, uri=uri)
