@@ -1,6 +1,6 @@
 """How long `northstar deploy` takes against a real Superset 6.1, for 1, 10 and
 50 specs, next to the raw import request for the same bundle measured in the
-same run, and the time of an unchanged redeploy (which sends no import).
+same run, and the time and requests of an unchanged redeploy (which sends no import).
 
 Needs the Superset virtualenv: .venv-superset/bin/python benchmarks/deploy.py
 """
@@ -36,7 +36,7 @@ def main() -> None:
         print(f"Superset 6.1 on {server.url}; figures in seconds")
         print(
             f"{'specs':>5} {'assets':>6} {'first deploy':>13} {'raw import':>11} {'ratio':>6} "
-            f"{'unchanged redeploy':>19} {'ratio':>6}"
+            f"{'unchanged redeploy':>19} {'ratio':>6} {'requests':>9}"
         )
         for count in (1, 10, 50):
             folder = Path(tmp) / f"specs{count}"
@@ -49,12 +49,14 @@ def main() -> None:
             assert outcome.imported
             archive = bundle.to_zip()
             raw, _ = timed(lambda: client.import_assets(archive, bundle.passwords))
+            before = client.requests
             again, outcome = timed(lambda: deploy(client, bundle, result.specs, result.project))
             assert not outcome.imported, outcome.plan.summary()
+            requests = client.requests - before
             assets = len(bundle.files) - 1
             print(
                 f"{count:>5} {assets:>6} {first:>13.2f} {raw:>11.2f} {first / raw:>6.2f} {again:>19.2f} "
-                f"{again / raw:>6.2f}"
+                f"{again / raw:>6.2f} {requests:>9}"
             )
 
 

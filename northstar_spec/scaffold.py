@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
-from northstar_spec import __version__
+from northstar_spec import __version__, scaffold_dbt
 from northstar_spec.review import codeowners
 from northstar_spec.spec.loading import Document, parse
-from northstar_spec.spec.model import build_project, build_spec
+from northstar_spec.spec.model import build_project, build_spec, project_id
 from northstar_spec.spec.schema import PROJECT_SCHEMA, SPEC_SCHEMA, schema_dir
 
 CODEOWNERS = ".github/CODEOWNERS"
@@ -83,13 +83,14 @@ def pre_commit_config(folder: str = ".") -> str:
     return _fill(_template("pre-commit-config.yaml"), {"REPOSITORY": REPOSITORY, "REV": release_tag(), "ARGS": args})
 
 
-def plan(product_name: str, today: dt.date) -> dict[str, str]:
+def plan(product_name: str, today: dt.date, project: str = "metrics") -> dict[str, str]:
     """Path relative to the project folder -> content of every project file `init` writes."""
     product_id = product_id_of(product_name)
     spec = _template("spec.yaml").format(
         product_id=product_id, product_name=product_name.replace('"', "'"), today=today.isoformat()
     )
-    return {"northstar.yaml": _template("northstar.yaml"), f"specs/{product_id}.yaml": spec, **_schemas()}
+    project_file = _template("northstar.yaml").replace("{project_id}", project)
+    return {"northstar.yaml": project_file, f"specs/{product_id}.yaml": spec, **_schemas()}
 
 
 def _schemas() -> dict[str, str]:
@@ -100,12 +101,9 @@ def _schemas() -> dict[str, str]:
 
 def plan_from_dbt(dbt_path: Path, directory: Path, product_name: str, today: dt.date) -> dict[str, str]:
     """The project files of `init --from-dbt`: sources from the dbt project's models (scaffold_dbt)."""
-    from northstar_spec import scaffold_dbt
-
+    project_file = _template("northstar.yaml").replace("{project_id}", project_id({}, directory)[0])
     try:
-        files = scaffold_dbt.plan(
-            dbt_path, directory, product_id_of(product_name), product_name, _template("northstar.yaml"), today
-        )
+        files = scaffold_dbt.plan(dbt_path, directory, product_id_of(product_name), product_name, project_file, today)
     except scaffold_dbt.FromDbtError as exc:
         raise ScaffoldError(str(exc)) from None
     return {**files, **_schemas()}
@@ -147,7 +145,8 @@ def init(
     go to the repository's top; an existing pre-commit config or CODEOWNERS
     there is kept (the user adds the hooks), an existing workflow stops init.
     """
-    project_files = files if files is not None else plan(product_name, today or dt.date.today())
+    project = project_id({}, directory)[0]
+    project_files = files if files is not None else plan(product_name, today or dt.date.today(), project)
     root = codeowners.repository_root(directory)
     here = directory.resolve()
     folder = PurePosixPath(*here.relative_to(root).parts).as_posix() if here != root else "."

@@ -11,7 +11,14 @@ from pathlib import Path
 import click
 
 from northstar_spec.cli import terminal
-from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_USAGE, project_option, validated, warehouse_findings
+from northstar_spec.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    checked,
+    project_option,
+    validated,
+    warehouse_findings,
+)
 from northstar_spec.spec.diagnostics import has_errors
 from northstar_spec.spec.reporters import REPORTERS
 from superset_plugin.compiler import naming
@@ -20,6 +27,7 @@ from superset_plugin.compiler.bundle import OutputError
 from superset_plugin.deploy.apply import DeployRefused, deploy
 from superset_plugin.deploy.client import ImportFailed, SupersetClient, SupersetError
 from superset_plugin.deploy.live import asset_name, compare, fetch
+from superset_plugin.deploy.plan import Options, Plan
 
 
 @click.command("compile")
@@ -63,6 +71,13 @@ def compile_command(paths, output, project_file) -> None:
 
 def _connection_options(command):
     command = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=60.0,
+        show_default=True,
+        help="Seconds to wait for each answer from Superset.",
+    )(command)
+    command = click.option(
         "--url",
         envvar="SUPERSET_URL",
         help="Superset base URL (env SUPERSET_URL; default: superset.url of northstar.yaml).",
@@ -76,7 +91,7 @@ def _connection_options(command):
     return command
 
 
-def _client(url, username, project) -> SupersetClient:
+def _client(url, username, project, timeout: float = 60.0) -> SupersetClient:
     url = url or project.superset_url
     if not url:
         raise click.UsageError("no Superset URL: pass --url, set SUPERSET_URL, or set superset.url in northstar.yaml")
@@ -87,7 +102,7 @@ def _client(url, username, project) -> SupersetClient:
             "no Superset credentials: set SUPERSET_USERNAME and SUPERSET_PASSWORD (or SUPERSET_ACCESS_TOKEN)"
         )
     try:
-        return SupersetClient(url, username=username, password=password, access_token=token)
+        return SupersetClient(url, username=username, password=password, access_token=token, timeout=timeout)
     except SupersetError as exc:  # a malformed URL, or one with credentials in it
         raise click.UsageError(str(exc)) from None
 
@@ -100,19 +115,54 @@ def _compiled(paths, project_file):
         raise click.UsageError(str(exc)) from None
 
 
+def _whole_project(paths, result) -> bool:
+    """Whether the deploy covers every spec of the project (no paths, or paths naming all of them)."""
+    if not paths:
+        return True
+    try:
+        everything = checked((), Path(result.project.file))
+    except click.UsageError:
+        return False
+    return {s.product.id for s in result.specs} >= {s.product.id for s in everything.specs}
+
+
 def _fail(exc: SupersetError) -> None:
     """Superset faults: environment problems exit 2, a refused or failed import exits 1."""
     click.echo(f"northstar: {exc}", err=True)
     sys.exit(EXIT_FINDINGS if isinstance(exc, ImportFailed) else EXIT_USAGE)
 
 
+def _print_plan(plan: Plan) -> None:
+    for line in plan.lines():
+        click.echo(line)
+
+
 @click.command("deploy")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_connection_options
 @project_option
-@click.option("--dry-run", is_flag=True, help="Print the plan (create, update, unchanged, delete); send nothing.")
-@click.option("--prune", is_flag=True, help="Delete assets northstar manages whose spec or metric is gone.")
-@click.option("--force", is_flag=True, help="Import every asset, changed or not (e.g. after a password change).")
+@click.option("--dry-run", is_flag=True, help="Print the plan the deploy would carry out; send nothing.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete the project's assets and metrics whose spec or metric is gone (needs the whole project).",
+)
+@click.option(
+    "--prune-used",
+    is_flag=True,
+    help="With --prune: delete them even when a dashboard or chart northstar does not manage uses them.",
+)
+@click.option(
+    "--no-overwrite",
+    is_flag=True,
+    help="Refuse, instead of restoring the spec's version, when an asset was edited in Superset.",
+)
+@click.option("--force", is_flag=True, help="Import every asset, changed or not (and send passwords again).")
+@click.option(
+    "--send-passwords",
+    is_flag=True,
+    help="Send database passwords even to a Superset that does not say it keeps them out of its action log.",
+)
 @click.option(
     "--check-schemas",
     is_flag=True,
@@ -125,19 +175,42 @@ def _fail(exc: SupersetError) -> None:
     help="Deploy without first running every metric on its database (what `validate --warehouse` does); "
     "a chart whose SQL fails then shows 'Data error'.",
 )
-def deploy_command(paths, url, username, project_file, dry_run, prune, force, check_schemas, skip_warehouse_check):
-    """Compile specs and deploy them to Superset.
+def deploy_command(
+    paths,
+    url,
+    username,
+    timeout,
+    project_file,
+    dry_run,
+    prune,
+    prune_used,
+    no_overwrite,
+    force,
+    send_passwords,
+    check_schemas,
+    skip_warehouse_check,
+) -> None:
+    """Compile specs and deploy them to Superset, as their project.
 
     First runs every metric on its database over the last day, as `northstar
     validate --warehouse` does, and sends nothing when one fails (exit 1,
     the findings located in the specs). Sends only what changed, in one
-    all-or-nothing import; refuses, naming them, to touch dashboards,
-    datasets or databases that northstar does not manage. Tags what it
-    manages (northstar:managed, northstar:spec:<id>) and sets owners from
-    the spec's teams. Safe to run on every merge.
+    all-or-nothing import; refuses, naming them, to touch what another
+    project or a person holds. Prints the plan (what it creates, updates,
+    restores, tags and deletes) and carries out exactly that. Tags what it
+    manages (northstar:managed, northstar:project:<id>, northstar:spec:<id>)
+    and sets owners from the spec's teams. Safe to run on every merge.
     """
+    if prune_used and not prune:
+        raise click.UsageError("--prune-used only means something with --prune")
     result, bundle = _compiled(paths, project_file)
-    client = _client(url, username, result.project)
+    whole = _whole_project(paths, result)
+    if prune and not whole:
+        raise click.UsageError(
+            "--prune needs the whole project: deploy without paths (or with every spec of the project), so that "
+            "what the other specs make is not taken for gone"
+        )
+    client = _client(url, username, result.project, timeout)
     say = terminal.always("deploying to Superset")
     if skip_warehouse_check:
         click.echo("warning: --skip-warehouse-check: the metrics were not run on the warehouse first", err=True)
@@ -149,39 +222,53 @@ def deploy_command(paths, url, username, project_file, dry_run, prune, force, ch
             terminal.echo("northstar: deploy refused: metrics fail on the warehouse; nothing was sent")
             sys.exit(EXIT_FINDINGS)
         say("ran every metric on the warehouse")
+    project = result.project
+    if project.id_derived_from:
+        click.echo(
+            f"note: northstar.yaml sets no `project:`; deploying as project {project.id!r}, derived from "
+            f"{project.id_derived_from}. Add `project: {project.id}` so it never changes.",
+            err=True,
+        )
+    options = Options(
+        force=force,
+        prune=prune,
+        prune_used=prune_used,
+        no_overwrite=no_overwrite,
+        send_passwords=send_passwords,
+        whole_project=whole,
+    )
     try:
         outcome = deploy(
             client,
             bundle,
             result.specs,
-            result.project,
+            project,
+            options,
             dry_run=dry_run,
-            prune=prune,
-            force=force,
             check_schemas=check_schemas,
             progress=say,
         )
     except DeployRefused as exc:
         terminal.finish()
+        if exc.plan is not None:
+            _print_plan(exc.plan)
         click.echo(f"northstar: deploy refused: {exc}", err=True)
         sys.exit(EXIT_FINDINGS)
     except SupersetError as exc:
         terminal.finish()
         _fail(exc)
     terminal.finish()
-    if dry_run:
-        for step in outcome.plan.steps:
-            why = f": {'; '.join(step.why)}" if step.why and step.action != "unchanged" else ""
-            click.echo(f"{step.action:<9} {step.kind[:-1]:<9} {step.name!r}{why}")
-        click.echo(f"plan: {outcome.plan.summary()} (dry run: nothing was sent)")
-        return
+    _print_plan(outcome.plan)
     for note in outcome.notes:
         click.echo(f"note: {note}", err=True)
+    if dry_run:
+        click.echo(f"plan: {outcome.plan.summary()} (dry run: nothing was sent)")
+        return
     plan = outcome.plan
     click.echo(
-        f"deployed to {client.url}: {plan.count('create')} created, {plan.count('update')} updated, "
-        f"{plan.count('unchanged')} unchanged, {outcome.pruned} deleted"
-        + ("" if outcome.imported else " (no import needed)")
+        f"deployed project {project.id!r} to {client.url}: {plan.count('create')} created, "
+        f"{plan.count('update')} updated, {outcome.tagged} tagged, {plan.count('unchanged')} unchanged, "
+        f"{outcome.pruned} deleted" + ("" if outcome.imported else " (no import needed)")
     )
     for spec in sorted(result.specs, key=lambda s: s.product.id):
         click.echo(f"  {spec.product.name}: {client.url}/superset/dashboard/{naming.dashboard_slug(spec.product.id)}/")
@@ -193,14 +280,14 @@ def deploy_command(paths, url, username, project_file, dry_run, prune, force, ch
 @_connection_options
 @project_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def drift_command(paths, url, username, project_file, fmt) -> None:
+def drift_command(paths, url, username, timeout, project_file, fmt) -> None:
     """Report what was edited in Superset since the specs were deployed.
 
     Compares each asset the specs compile to with the live one, field by
     field; exit 1 when anything differs or is missing.
     """
     result, bundle = _compiled(paths, project_file)
-    client = _client(url, username, result.project)
+    client = _client(url, username, result.project, timeout)
     try:
         state = fetch(client, bundle)
     except SupersetError as exc:

@@ -5,6 +5,6 @@ imported only when it runs."""
 
 COMMANDS = {
     "compile": ("superset_plugin.cli:compile_command", "Compile specs into a Superset 6.1 asset bundle."),
-    "deploy": ("superset_plugin.cli:deploy_command", "Compile specs and deploy them to Superset."),
+    "deploy": ("superset_plugin.cli:deploy_command", "Compile specs and deploy them to Superset, as their project."),
     "drift": ("superset_plugin.cli:drift_command", "Report what was edited in Superset since the specs were deployed."),
 }

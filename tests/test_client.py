@@ -33,6 +33,7 @@ from superset_plugin.deploy.client import (
     AuthenticationFailed,
     ImportFailed,
     NotFound,
+    NotJson,
     PermissionDenied,
     ServerError,
     SupersetClient,
@@ -278,7 +279,7 @@ def test_redirects_are_refused_so_credentials_stay_on_the_given_host(fake):
 
 def test_a_non_json_answer_says_the_url_is_probably_not_superset(fake):
     fake.answers["/api/v1/chart/1"] = [(200, b"<html><title>Welcome to nginx</title></html>")]
-    with pytest.raises(SupersetError, match=r"not JSON: check that .* is the address of Superset"):
+    with pytest.raises(NotJson, match=r"answered 200 with an HTML page: Welcome to nginx .* not Superset's JSON"):
         _token_client(fake.url).get("/api/v1/chart/1")
 
 
@@ -305,10 +306,13 @@ def test_a_server_that_never_answers_times_out_and_only_safe_calls_are_retried()
             f"http://127.0.0.1:{listener.getsockname()[1]}", access_token="t", timeout=0.2, retries=1, backoff=0.01
         )
         client._csrf_token = client_module._Secret("c")  # skip fetching one; it would time out too
-        with pytest.raises(Unreachable, match=r"did not answer GET /api/v1/chart/ \(timed out\) after 2 attempts"):
+        with pytest.raises(Unreachable, match=r"did not answer GET /api/v1/chart/ \(no answer within 0.2 s\) after 2"):
             client.get("/api/v1/chart/")
-        with pytest.raises(Unreachable, match=re.escape("after 1 attempt. It may or may not have taken effect")):
+        with pytest.raises(
+            Unreachable, match=re.escape("after 1 attempt. It may or may not have taken effect")
+        ) as post:
             client.post("/api/v1/tag/", {"name": "x"})
+        assert post.value.sent and post.value.timed_out
 
 
 def test_misconfiguration_is_reported_before_any_call():

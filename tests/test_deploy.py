@@ -3,11 +3,14 @@ boring, repeatable deploy CI runs on every merge."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from northstar_spec.spec.pipeline import check
 from superset_plugin.compiler.assets import compile_bundle
 from superset_plugin.deploy.apply import DeployRefused, deploy
 from superset_plugin.deploy.client import ImportFailed, SupersetClient
+from superset_plugin.deploy.plan import Options
 
 pytestmark = pytest.mark.superset
 DB_PASSWORD = "db-pa55-never-shown"
@@ -71,10 +75,10 @@ def inventory(client: SupersetClient) -> dict[str, dict[str, str]]:
     return out
 
 
-def library_deploy(server, repo: Path, uri: str, **kwargs):
+def library_deploy(server, repo: Path, uri: str, **options):
     result = check([], project_file=repo / "northstar.yaml")
     bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": uri})
-    return deploy(client_for(server), bundle, result.specs, result.project, **kwargs)
+    return deploy(client_for(server), bundle, result.specs, result.project, Options(**options))
 
 
 def test_deploy_lifecycle(server, repo, warehouse_uri):
@@ -82,20 +86,23 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     first = run_deploy(server, repo, warehouse_uri, "deploy", "--check-schemas")
     assert first.returncode == 0, first.stderr
     assert "checked the bundle with Superset's import schemas" in first.stderr
-    assert first.stdout.startswith(f"deployed to {server.url}: 45 created, 0 updated, 0 unchanged, 0 deleted")
+    assert "deployed project 'northstar-demo' to " in first.stdout
+    assert f"{server.url}: 45 created, 0 updated, 40 tagged, 0 unchanged, 0 deleted" in first.stdout
     client = client_for(server)
     before = inventory(client)
     assert (len(before["chart"]), len(before["dashboard"]), len(before["dataset"])) == (35, 5, 4)
     tagged = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:managed"})["result"]
     assert len(tagged) == 40
+    project_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:project:northstar-demo"})
+    assert len(project_tag["result"]) == 39  # all but the portfolio dashboard, which every project shares
     spec_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:spec:teamspace"})["result"]
-    assert len(spec_tag) == 8  # 7 charts and the dashboard
+    assert len(spec_tag) == 9  # 7 charts, the dashboard and the product's portfolio tile
 
     # Ten redeploys of unchanged specs send no import and change nothing.
     for _ in range(10):
         again = run_deploy(server, repo, warehouse_uri, "deploy")
         assert again.returncode == 0, again.stderr
-        assert "0 created, 0 updated, 45 unchanged, 0 deleted (no import needed)" in again.stdout
+        assert "0 created, 0 updated, 0 tagged, 45 unchanged, 0 deleted (no import needed)" in again.stdout
     assert inventory(client) == before
 
     # A dry run of a changed display name plans exactly the assets that show it.
@@ -103,16 +110,16 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     spec.write_text(spec.read_text().replace("name: Invites accepted", "name: Invitations accepted"))
     plan = run_deploy(server, repo, warehouse_uri, "deploy", "--dry-run")
     assert plan.returncode == 0
-    updates = sorted(
-        re.match(r"update\s+\w+\s+'(.*)'", line)[1] for line in plan.stdout.splitlines() if line.startswith("update")
-    )
+    planned = [line for line in plan.stdout.splitlines() if not line.startswith("plan: ")]
+    updates = sorted(re.match(r"update\s+\w+\s+'(.*?)'", line)[1] for line in planned if line.startswith("update"))
     assert updates == ["Breadth: Invitations accepted (growth)", "North Star: Teamspace", "collab_events"]
-    assert "plan: 0 create, 3 update, 42 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
+    assert "plan: 0 create, 3 update, 0 tag, 42 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
     assert inventory(client) == before
 
-    # Deploying it updates only those three.
+    # Deploying it updates only those three, and prints the very plan the dry run printed.
     changed = run_deploy(server, repo, warehouse_uri, "deploy")
-    assert changed.returncode == 0 and "0 created, 3 updated, 42 unchanged" in changed.stdout
+    assert changed.returncode == 0 and "0 created, 3 updated, 0 tagged, 42 unchanged" in changed.stdout
+    assert changed.stdout.splitlines()[: len(planned)] == planned
     after = inventory(client)
     moved = {uuid for kind in after for uuid in after[kind] if after[kind][uuid] != before[kind][uuid]}
     assert len(moved) == 3
@@ -136,9 +143,19 @@ def test_drift_reports_edits_made_in_superset(server, repo, warehouse_uri):
     assert "slice_name: spec says '★ North Star: Weekly active teams', Superset has 'Renamed by hand'" in drift.stdout
     assert "params.time_grain_sqla: spec says 'P1W', Superset has 'P1D'" in drift.stdout
     assert drift.stdout.strip().endswith("1 asset drifted")
-    # The next deploy restores what the spec says.
+    # --no-overwrite refuses to restore it, naming the asset and the fields, and sends nothing.
+    before = inventory(client)
+    refused = run_deploy(server, repo, warehouse_uri, "deploy", "--no-overwrite")
+    assert refused.returncode == 1, refused.stderr
+    assert "Superset has 'Renamed by hand'" in refused.stdout  # the plan, field by field
+    assert "(slice_name, params.time_grain_sqla)" in refused.stderr
+    assert "--no-overwrite" in refused.stderr and inventory(client) == before
+    # A plain deploy restores what the spec says, and says so field by field.
     restore = run_deploy(server, repo, warehouse_uri, "deploy")
     assert restore.returncode == 0 and "1 updated" in restore.stdout
+    assert "restores 2 fields edited in Superset" in restore.stdout
+    assert "slice_name: spec says '★ North Star: Weekly active teams', Superset has 'Renamed by hand'" in restore.stdout
+    assert "params.time_grain_sqla: spec says 'P1W', Superset has 'P1D'" in restore.stdout
     assert run_deploy(server, repo, warehouse_uri, "drift").returncode == 0
 
 
@@ -219,6 +236,37 @@ def test_concurrent_deploys_leave_no_duplicates(server, repo, warehouse_uri):
         assert len(uuids) == len(set(uuids))
     tags = [t["name"] for t in client.list_all("tag", {"columns": ["name"]})]
     assert tags.count("northstar:managed") == 1
+
+
+def test_a_writer_holding_superset_s_database_delays_a_deploy_without_failing_it(server, repo, warehouse_uri):
+    """Why concurrent deploys used to get a 500 now and then: a SQLite metadata database has one
+    writer at a time, an import holds the lock for seconds (more on a loaded machine), and SQLite
+    gives up after 5 s with "database is locked". The local Superset now waits up to 60 s."""
+    library_deploy(server, repo, warehouse_uri)
+    spec = repo / "specs" / "staybnb.yaml"
+    spec.write_text(spec.read_text().replace("name: Nights booked", "name: Nights booked in total"))
+    result = check([], project_file=repo / "northstar.yaml")
+    bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": warehouse_uri})
+    held = threading.Event()
+
+    def hold_the_write_lock(seconds: float = 12.0) -> None:
+        with contextlib.closing(sqlite3.connect(server.home / "superset.db", timeout=60)) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            held.set()
+            time.sleep(seconds)
+            connection.rollback()
+
+    holder = threading.Thread(target=hold_the_write_lock)
+
+    def progress(message: str) -> None:
+        if message.startswith("importing"):
+            holder.start()
+            held.wait(10)
+
+    started = time.monotonic()
+    outcome = deploy(client_for(server), bundle, result.specs, result.project, progress=progress)
+    holder.join()
+    assert outcome.imported and time.monotonic() - started > 11
 
 
 def test_a_failed_import_changes_nothing(server, repo, warehouse_uri):
@@ -398,6 +446,6 @@ def test_deploy_shows_live_progress_on_a_terminal(server, repo, warehouse_uri):
     assert code == 0, shown
     assert "deploying to Superset…" in shown and SPINNER.search(shown), repr(shown)
     assert re.search(r"✓\x1b\[0m importing \d+ assets", shown) and COLOUR.search(shown), repr(shown)
-    assert "deployed to " in shown and DB_PASSWORD not in shown
+    assert "deployed project " in shown and DB_PASSWORD not in shown
     code, plain = on_a_terminal(["deploy"], cwd=repo, NO_COLOR="1", **env)
     assert code == 0 and "✓ ran every metric on the warehouse" in plain and not COLOUR.search(plain), repr(plain)

@@ -3,7 +3,10 @@ admin, as a reader restricted to some datasets, and as nobody at all."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -11,7 +14,7 @@ import urllib.request
 import pytest
 from browser import browser_page, login, screenshot
 from helpers import ROOT
-from superset_server import running_superset
+from superset_server import executable, running_superset
 from warehouses import sqlite_warehouse
 
 from northstar_spec.spec.pipeline import check
@@ -19,6 +22,8 @@ from superset_plugin.compiler.assets import compile_bundle
 from superset_plugin.deploy.apply import deploy
 from superset_plugin.deploy.client import PermissionDenied, SupersetClient, SupersetError
 from superset_plugin.deploy.publish import MODEL_PATH
+
+PROJECT_PATH = f"{MODEL_PATH}/northstar-demo"
 
 pytestmark = pytest.mark.superset
 READER, READER_PASSWORD = "reader", "reader-Pa55-word"
@@ -79,7 +84,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def test_admin_sees_every_tree_with_the_chart_data_api_numbers(server):
     client = admin(server)
-    model = client.get(MODEL_PATH)["result"]
+    model = client.get(PROJECT_PATH)["result"]
     expected = {}
     for product in model["products"]:
         for metric in [product["north_star"], *product["inputs"], *product["counter_metrics"]]:
@@ -158,7 +163,7 @@ def test_a_reader_without_a_dataset_sees_no_numbers_from_it(server):
     # and publishing stays with Admin
     reader = SupersetClient(server.url, username=READER, password=READER_PASSWORD)
     with pytest.raises((PermissionDenied, SupersetError)) as refused:
-        reader.put(MODEL_PATH, json={"version": 1, "products": []})
+        reader.put(PROJECT_PATH, json={"version": 1, "project": "northstar-demo", "products": []})
     assert refused.value.status == 403
 
 
@@ -172,9 +177,9 @@ def test_publishing_needs_a_csrf_token(server):
     with urllib.request.urlopen(token_request, timeout=30) as answer:
         token = json.load(answer)["access_token"]
     put = urllib.request.Request(
-        f"{server.url}{MODEL_PATH}",
+        f"{server.url}{PROJECT_PATH}",
         method="PUT",
-        data=b'{"version": 1, "products": []}',
+        data=b'{"version": 1, "project": "northstar-demo", "products": []}',
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}", "Accept": "application/json"},
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
@@ -184,13 +189,13 @@ def test_publishing_needs_a_csrf_token(server):
 
 def test_spec_text_does_not_run_on_the_page(server):
     client = admin(server)
-    model = client.get(MODEL_PATH)["result"]
+    model = client.get(PROJECT_PATH)["result"]
     evil = "<script>window.__pwned='script'</script><img src=x onerror=\"window.__pwned='img'\">"
     tampered = json.loads(json.dumps(model))
     tampered["products"][0]["name"] = evil
     tampered["products"][0]["value_moment"] = evil
     tampered["products"][0]["inputs"][0]["name"] = evil
-    client.put(MODEL_PATH, json=tampered)
+    client.put(PROJECT_PATH, json=tampered)
     try:
         dialogs = []
         with browser_page() as page:
@@ -201,4 +206,203 @@ def test_spec_text_does_not_run_on_the_page(server):
             assert page.locator("img[src='x']").count() == 0
             assert page.get_by_text("<script>window.__pwned='script'</script>", exact=False).count() >= 1
     finally:
-        client.put(MODEL_PATH, json=model)
+        client.put(PROJECT_PATH, json=model)
+
+
+# --- least privilege -----------------------------------------------------------------------------
+
+
+def _user(client: SupersetClient, username: str, roles: list[str]) -> None:
+    ids = {r["name"]: r["id"] for r in client.list_all("security/roles", {"columns": ["id", "name"]})}
+    client.post(
+        "/api/v1/security/users/",
+        json={
+            "first_name": username,
+            "last_name": "Tester",
+            "username": username,
+            "email": f"{username}@example.com",
+            "password": f"{username}-Pa55-word",
+            "active": True,
+            "roles": [ids[r] for r in roles],
+        },
+    )
+
+
+def _as(server, username: str) -> SupersetClient:
+    return SupersetClient(server.url, username=username, password=f"{username}-Pa55-word")
+
+
+def test_gamma_and_alpha_get_403_after_superset_init(server):
+    """`superset init` gives Alpha and Gamma nearly every permission; the page's stay with Admin."""
+    done = subprocess.run(
+        [executable("superset"), "init"], cwd=server.home, env=server.env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    client = admin(server)
+    _user(client, "gina", ["Gamma"])
+    _user(client, "alfred", ["Alpha"])
+    model = client.get(PROJECT_PATH)["result"]
+    calls = [("GET", MODEL_PATH, None), ("GET", PROJECT_PATH, None), ("GET", "/api/v1/northstar/info", None)]
+    calls += [("PUT", PROJECT_PATH, model), ("DELETE", PROJECT_PATH, None)]
+    for username in ("gina", "alfred"):
+        user = _as(server, username)
+        for method, path, body in calls:
+            with pytest.raises(PermissionDenied):
+                user._request(method, path, json=body)
+
+
+def test_publishing_needs_admin_or_a_dedicated_role(server):
+    client = admin(server)
+    permissions = client.list_all(
+        "security/permissions-resources", {"columns": ["id", "permission.name", "view_menu.name"]}
+    )
+    by_name = {(p["permission"]["name"], p["view_menu"]["name"]): p["id"] for p in permissions}
+    role = client.post("/api/v1/security/roles/", json={"name": "NorthStar publisher"})["id"]
+    client.post(
+        f"/api/v1/security/roles/{role}/permissions",
+        json={"permission_view_menu_ids": [by_name[("can_read", "NorthStar")], by_name[("can_write", "NorthStar")]]},
+    )
+    _user(client, "paula", ["Alpha", "NorthStar publisher"])
+    model = client.get(PROJECT_PATH)["result"]
+    assert _as(server, "paula").put(PROJECT_PATH, json=model)["result"]["products"] == len(model["products"])
+
+
+# --- what the page accepts and shows -----------------------------------------------------------
+
+
+def _put_status(client: SupersetClient, path: str, body) -> int:
+    try:
+        if isinstance(body, bytes):
+            client._request("PUT", path, body=body, content_type="application/json")
+        else:
+            client.put(path, json=body)
+    except SupersetError as exc:
+        return exc.status or 0
+    return 200
+
+
+def _page_status(server, page) -> int:
+    return page.request.get(f"{server.url}/northstar/").status
+
+
+def test_a_malformed_model_is_refused_with_400(server):
+    client = admin(server)
+    model = client.get(PROJECT_PATH)["result"]
+    product = model["products"][0]
+    malformed = [
+        {},
+        {"version": 1, "project": "northstar-demo", "products": "all of them"},
+        {"version": 2, "project": "northstar-demo", "products": []},
+        {**model, "project": "someone-else"},
+        {**model, "products": [{"id": "x"}]},
+        {**model, "products": [{**product, "id": "../etc"}]},
+        {**model, "products": [{**product, "north_star": {**product["north_star"], "target": {"value": "lots"}}}]},
+        {**model, "products": [{**product, "inputs": [{**product["inputs"][0], "direction": "sideways"}]}]},
+        {**model, "products": [product, product]},
+        {**model, "products": [{**product, "spec_url": "javascript:alert(1)"}]},
+        b"{not json",
+    ]
+    for body in malformed:
+        assert _put_status(client, PROJECT_PATH, body) == 400, body
+    too_big = json.dumps({**model, "padding": "x" * (3 * 1024 * 1024)}).encode()
+    assert _put_status(client, PROJECT_PATH, too_big) == 413
+    assert client.get(PROJECT_PATH)["result"] == model
+
+
+def _leaf_paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaf_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaf_paths(item, (*path, index))
+
+
+def _mutated(model: dict, path: tuple, value, delete: bool):
+    copy = json.loads(json.dumps(model))
+    if not path:
+        return value
+    holder = copy
+    for part in path[:-1]:
+        holder = holder[part]
+    if delete:
+        del holder[path[-1]]
+    else:
+        holder[path[-1]] = value
+    return copy
+
+
+def test_the_page_never_fails_whatever_model_is_published(server):
+    """Fuzzed models: refused with 400 or stored, and the page answers 200 either way, as does one
+    written straight into Superset's key-value table (by an older plugin, or by hand)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    client = admin(server)
+    model = client.get(PROJECT_PATH)["result"]
+    paths = [p for p in _leaf_paths(model) if p and p[0] == "products"]
+    values = st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+        max_leaves=6,
+    )
+    statuses = []
+    with browser_page() as page:
+        login(page, server.url, server.username, server.password)
+
+        @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(path=st.sampled_from(paths), value=values, delete=st.booleans())
+        def publish_and_look(path, value, delete):
+            status = _put_status(
+                client, PROJECT_PATH, _mutated(model, path, value, delete and isinstance(path[-1], str))
+            )
+            statuses.append(status)
+            assert status in (200, 400)
+            assert _page_status(server, page) == 200
+
+        try:
+            publish_and_look()
+            for raw in (b"not json at all", b'{"projects": {"northstar-demo": {"version": 1}}}', b'{"projects": 3}'):
+                with contextlib.closing(sqlite3.connect(server.home / "superset.db", timeout=60)) as db:
+                    db.execute("UPDATE key_value SET value = ? WHERE resource = 'app'", (raw,))
+                    db.commit()
+                assert _page_status(server, page) == 200
+        finally:
+            client.put(PROJECT_PATH, json=model)
+    assert 200 in statuses and 400 in statuses, statuses
+
+
+def test_a_long_name_is_cut_with_the_whole_of_it_on_hover(server):
+    client = admin(server)
+    model = client.get(PROJECT_PATH)["result"]
+    long_name = ("Extraordinarily " * 125)[:2000]
+    assert len(long_name) == 2000
+    tampered = json.loads(json.dumps(model))
+    tampered["products"][0]["name"] = long_name
+    tampered["products"][0]["north_star"]["name"] = long_name
+    tampered["products"][0]["inputs"][0]["name"] = long_name.replace(" ", "")
+    client.put(PROJECT_PATH, json=tampered)
+    try:
+        with browser_page(viewport=(1280, 1600)) as page:
+            login(page, server.url, server.username, server.password)
+            page_values(page, server.url)
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            wide = page.evaluate(
+                """() => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+                    .slice(0, 5)
+                    .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+            )
+            assert width <= 1280, (width, wide)
+            heading = page.locator(f"h2#product-{tampered['products'][0]['id']}")
+            assert heading.get_attribute("title") == long_name
+            assert heading.evaluate("e => e.scrollWidth > e.clientWidth")  # cut, not wrapped over many lines
+            assert page.locator(f".name[title='{long_name.replace(' ', '')}']").count() == 1
+            screenshot(page, "north-star-page-long-names")
+    finally:
+        client.put(PROJECT_PATH, json=model)

@@ -122,7 +122,7 @@ def test_version_and_help_import_no_command():
         loaded = set(ast.literal_eval(done.stderr.strip()))
         # The package itself, and the plugins' tables of commands: no command module, no rich.
         assert loaded <= {"northstar_spec.cli", "superset_plugin.commands"}, loaded
-    assert "deploy      Compile specs and deploy them to Superset." in run_cli("--help").stdout
+    assert "deploy      Compile specs and deploy them to Superset, as their project." in run_cli("--help").stdout
 
 
 def completions(words: str, cwd: Path = ROOT) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,6 +280,10 @@ class Project:
     severities: dict[str, Severity] = field(default_factory=dict)
     #: The dbt project sources may name models of (`dbt:`).
     dbt: dbt.Setting | None = None
+    #: The project's stable id: what a deploy owns in a Superset shared with other spec repositories.
+    id: str = "default"
+    #: Where `id` came from when northstar.yaml does not set `project:` (None when it does).
+    id_derived_from: str | None = None
 
 
 # --- building ----------------------------------------------------------------
@@ -394,9 +399,35 @@ def build_spec(document: Document, path: Path | None = None) -> Spec:
     return Spec(document.file, document, product, sources, north_star, inputs, counters, review, history, path, outcome)
 
 
+def _slug(text: str) -> str:
+    """A project id (`^[a-z][a-z0-9-]{0,39}$`) made of any name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return (slug if slug[:1].isalpha() else f"p-{slug}")[:40].rstrip("-")
+
+
+def project_id(data: dict, root: Path) -> tuple[str, str | None]:
+    """(id, where it came from): `project:` as written, else the repository's name, else the folder's.
+
+    A derived id is stable as long as the repository keeps its name (or, without
+    `repository.url`, as long as the checkout's folder does); northstar.yaml
+    should say it, so that a rename never changes what a deploy owns.
+    """
+    if data.get("project"):
+        return data["project"], None
+    url = (data.get("repository") or {}).get("url") or ""
+    name = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") if "/" in url else ""
+    if name and _slug(name) != "p":
+        return _slug(name), "the repository URL"
+    folder = Path(root).resolve().name
+    if folder and _slug(folder) != "p":
+        return _slug(folder), "the project folder's name"
+    return "default", "nothing (no project, repository or folder name)"
+
+
 def build_project(document: Document, root: Path) -> Project:
     """Build the model of a northstar.yaml that passed the project schema."""
     data = document.data
+    identity, derived_from = project_id(data, root)
     teams = {
         team_id: Team(team_id, t["name"], tuple(t.get("contacts", ())), t.get("review_handle"))
         for team_id, t in data.get("teams", {}).items()
@@ -424,6 +455,8 @@ def build_project(document: Document, root: Path) -> Project:
         superset_url=data.get("superset", {}).get("url"),
         severities={key: Severity(value) for key, value in data.get("rules", {}).items()},
         dbt=_dbt_setting(data.get("dbt"), root),
+        id=identity,
+        id_derived_from=derived_from,
     )
 
 

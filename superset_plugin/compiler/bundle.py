@@ -57,6 +57,8 @@ class Bundle:
     passwords: dict[str, str] = field(default_factory=dict, repr=False)
     #: The spec teams that own each chart and dashboard (by UUID), for deploy to set owners.
     teams: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: The product each chart and dashboard shows (by UUID), for deploy to tag and to tell products apart.
+    products: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.files.setdefault("metadata.yaml", {"version": "1.0.0", "type": "assets", "timestamp": TIMESTAMP})

@@ -89,3 +89,34 @@ def split_widths(count: int, per_row: int) -> list[list[int]]:
         rows.append([base + (1 if i >= n - extra else 0) for i in range(n)])
         count -= n
     return rows
+
+
+def time_filter(product_id: str) -> dict:
+    """A time-range filter with no default: charts keep their complete-period windows
+    until a reader picks a range, and their SQL cut-off holds whatever is picked."""
+    return {
+        "id": f"NATIVE_FILTER-northstar-time-{product_id}",
+        "type": "NATIVE_FILTER",
+        "filterType": "filter_time",
+        "name": "Time range",
+        "targets": [{}],
+        "controlValues": {"enableEmptyFilter": False},
+        "cascadeParentIds": [],
+        "description": "Periods shown; the unfinished current period is always left out.",
+        "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+        "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+    }
+
+
+def dashboard_metadata(dashboard_id: str) -> dict:
+    """A generated dashboard's `metadata`: no cross filters, one time-range filter (`time_filter`)."""
+    return {
+        "color_scheme": "supersetColors",
+        "cross_filters_enabled": False,
+        "expanded_slices": {},
+        "label_colors": {},
+        "refresh_frequency": 0,
+        "shared_label_colors": [],
+        "timed_refresh_immune_slices": [],
+        "native_filter_configuration": [time_filter(dashboard_id)],
+    }

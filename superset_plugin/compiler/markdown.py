@@ -11,12 +11,30 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.formatting import target_text, threshold_text
 from northstar_spec.spec.model import CounterMetric, Metric, Ritual, Spec
 from northstar_spec.spec.tree import ARROW
 from superset_plugin.compiler.periods import ADJECTIVE
+
+
+class PortfolioLine(Protocol):
+    """What the portfolio table says about a product (portfolio.Entry)."""
+
+    @property
+    def product(self) -> str: ...
+    @property
+    def product_name(self) -> str: ...
+    @property
+    def north_star(self) -> str: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def project(self) -> str: ...
+
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -111,11 +129,16 @@ def history(spec: Spec) -> str:
     return "\n".join(lines)
 
 
-def portfolio(specs: list[Spec], dashboard_links: dict[str, str]) -> str:
-    lines = ["# North Star portfolio", "", "| product | North Star | owner | dashboard |", "|---|---|---|---|"]
-    for spec in specs:
-        link = f"[open]({_url(dashboard_links[spec.product.id])})"
+def portfolio(entries: Sequence[PortfolioLine], dashboard_links: dict[str, str]) -> str:
+    lines = [
+        "# North Star portfolio",
+        "",
+        "| product | North Star | owner | project | dashboard |",
+        "|---|---|---|---|---|",
+    ]
+    for e in entries:
+        link = f"[open]({_url(dashboard_links[e.product])})"
         lines.append(
-            f"| {text(spec.product.name)} | {text(spec.north_star.name)} | {text(spec.north_star.owner)} | {link} |"
+            f"| {text(e.product_name)} | {text(e.north_star)} | {text(e.owner)} | {text(e.project)} | {link} |"
         )
     return "\n".join(lines)

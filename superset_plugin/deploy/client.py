@@ -85,7 +85,19 @@ class SupersetError(Exception):
 
 
 class Unreachable(SupersetError):
-    """No HTTP answer: connection refused, unknown host or timeouts, after the retries."""
+    """No HTTP answer: connection refused, unknown host or timeouts, after the retries.
+
+    `sent` says the request went out before the answer failed to come (so a
+    POST may have taken effect); `timed_out` that the wait ran out, so
+    Superset may still be working on it.
+    """
+
+    sent = False
+    timed_out = False
+
+
+class NotJson(SupersetError):
+    """A success status with a body that is not Superset's JSON: a login page, a proxy's page, another server."""
 
 
 class AuthenticationFailed(SupersetError):
@@ -219,14 +231,19 @@ class SupersetClient:
         retries: int = 3,
         backoff: float = 0.5,
     ):
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if "@" in url:  # also where a password with / ? or # makes the rest of it a path
+            raise SupersetError(
+                "The Superset URL must not contain a user name or password: pass them as username and password"
+                " instead (SUPERSET_USERNAME and SUPERSET_PASSWORD)."
+            )
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018 - parsing it is the check
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             raise SupersetError(
                 "The Superset URL must look like https://superset.example.com (an http or https address)."
-            )
-        if parts.username or parts.password:
-            raise SupersetError(
-                "The Superset URL must not contain a user name or password: pass them as username and password instead."
             )
         if not access_token and not (username and password):
             raise SupersetError("Superset needs credentials: a username and password, or an access token.")
@@ -235,6 +252,8 @@ class SupersetClient:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.backoff = backoff
+        #: HTTP requests sent so far, retries included (benchmarks and tests read it).
+        self.requests = 0
         self._password = _Secret(password) if password else None
         self._access_token = _Secret(access_token) if access_token else None
         self._refresh_token: _Secret | None = None
@@ -346,9 +365,14 @@ class SupersetClient:
         """Import an assets bundle (zip with one top-level folder) through /api/v1/assets/import/.
 
         `passwords` maps a database file inside the zip, without the root
-        folder (`databases/warehouse.yaml`), to its password. The endpoint
-        always overwrites and matches objects by UUID, so resending it is safe.
-        `sparse=True` lets the bundle reference objects already in Superset.
+        folder (`databases/warehouse.yaml`), to its password. `sparse=True`
+        lets the bundle reference objects already in Superset.
+
+        Sent once: after a timeout or a dropped connection the import may
+        have landed, or may still be landing, so it is never resent here.
+        The caller checks what Superset holds before sending it again
+        (`deploy` does). A success status without Superset's JSON raises
+        NotJson: also no proof that anything was imported.
         """
         fields = {"overwrite": "true"}
         if passwords:
@@ -357,8 +381,10 @@ class SupersetClient:
             fields["sparse"] = "true"
         files = {"bundle": ("bundle.zip", bundle_zip, "application/zip")}
         try:
-            self.post_multipart("/api/v1/assets/import/", fields, files, retry=True, secrets=(passwords or {}).values())
-        except (Unreachable, AuthenticationFailed, PermissionDenied, NotFound):
+            self.post_multipart(
+                "/api/v1/assets/import/", fields, files, retry=False, secrets=(passwords or {}).values()
+            )
+        except (Unreachable, AuthenticationFailed, PermissionDenied, NotFound, NotJson):
             raise
         except SupersetError as exc:
             if exc.status is None or exc.status in TRANSIENT_STATUSES:
@@ -450,12 +476,15 @@ class SupersetClient:
             payload = _parse(raw)
             if status < 300:
                 if raw.strip() and payload is _NOT_JSON:
-                    raise SupersetError(
-                        f"{method} {path} answered with {response_headers.get('Content-Type', 'no content type')},"
-                        f" not JSON: check that {self.url} is the address of Superset.",
+                    raise NotJson(
+                        f"{method} {path} answered {status} with {_detail(payload, raw)}"
+                        f" ({response_headers.get('Content-Type', 'no content type')}), not Superset's JSON:"
+                        f" check that {self.url} is the address of Superset itself, not of a login page or"
+                        " proxy in front of it.",
                         status=status,
                         method=method,
                         path=path,
+                        detail=_detail(payload, raw),
                     )
                 return None if payload is _NOT_JSON else payload
             if authenticated and not bearer and not reauthenticated and _token_rejected(status, payload):
@@ -484,6 +513,7 @@ class SupersetClient:
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             request = urllib.request.Request(url, data=body, headers=headers, method=method)
+            self.requests += 1
             started = time.monotonic()
             reason: str
             try:
@@ -510,15 +540,20 @@ class SupersetClient:
             except (OSError, http.client.HTTPException) as exc:
                 reason = _describe(exc)
                 if not idempotent or attempt == attempts:
+                    timed_out = isinstance(exc, TimeoutError)
+                    if timed_out:
+                        reason = f"no answer within {self.timeout:g} s"
                     done = "" if idempotent else " It may or may not have taken effect; check before repeating it."
-                    raise Unreachable(
+                    error = Unreachable(
                         f"Superset at {self.url} did not answer {method} {path} ({reason}) after {attempt} attempt"
                         f"{'s' * (attempt != 1)}.{done} Check that Superset is running and not overloaded"
                         f" (the client waits {self.timeout:g} s per attempt).",
                         method=method,
                         path=path,
                         detail=reason,
-                    ) from None
+                    )
+                    error.sent, error.timed_out = True, timed_out
+                    raise error from None
             delay = self.backoff * 2 ** (attempt - 1)
             log.warning(
                 "%s %s failed (%s); retrying in %.2fs (attempt %d of %d)",
@@ -661,6 +696,12 @@ def _import_failure_message(exc: SupersetError) -> str:
         " Datasets, charts and dashboards were rolled back; a database in the bundle may already have"
         " been created or updated, and the next successful import updates it."
     )
+    if exc.detail.startswith("an HTML page"):
+        return (
+            f"The import was answered {said}, not Superset's JSON: a proxy or gateway in front of Superset"
+            " failed (or answered for it), so Superset's own answer is unknown. Look at that proxy's log and"
+            " at Superset's, then deploy again: the next deploy checks what landed." + aftermath
+        )
     if exc.status and exc.status >= 500:
         return (
             f"Superset could not import the bundle ({said}). Superset 6.1 answers every bundle error this"

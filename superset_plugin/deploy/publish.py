@@ -1,7 +1,8 @@
 """The compiled spec model the North Star page shows, and its publication.
 
-`northstar deploy` sends it to the page's API, so the page never reads the
-spec repository: what it shows is exactly what was deployed.
+`northstar deploy` sends it to the page's API, one document per project, so
+the page never reads the spec repository: what it shows is exactly what each
+project deployed, side by side.
 """
 
 from __future__ import annotations
@@ -82,30 +83,38 @@ def _product(spec: Spec, project: Project) -> dict:
 
 
 def model(specs: Sequence[Spec], project: Project) -> dict:
-    """What the page shows, with bidi control characters made visible (the page shows text as text)."""
+    """The document of one project that the page shows (schema: superset_plugin/inside/model.schema.json),
+    with bidi control characters made visible (the page shows text as text)."""
     return {
         "version": MODEL_VERSION,
+        "project": project.id,
         "products": escape_bidi_in([_product(s, project) for s in sorted(specs, key=lambda s: s.product.id)]),
     }
 
 
-def publish(client: SupersetClient, specs: Sequence[Spec], project: Project) -> bool | None:
-    """Publish the model when it differs from the one the page has.
-
-    True when sent, False when already current, None when the page is not
-    enabled on this Superset (its API answers 404 to a publication).
-    """
-    wanted = model(specs, project)
+def published_models(client: SupersetClient) -> dict[str, dict] | None:
+    """Every project's published model, by project id; None when the page is not enabled on this Superset."""
     try:
-        current = client.get(MODEL_PATH).get("result") or {}
-    except NotFound:
-        current = {}
-    if {k: v for k, v in current.items() if k != "published_at"} == wanted:
-        return False
-    try:
-        client.put(
-            MODEL_PATH, json={**wanted, "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        )
+        return (client.get(MODEL_PATH).get("result") or {}).get("projects") or {}
     except NotFound:
         return None
+
+
+def publish(
+    client: SupersetClient, specs: Sequence[Spec], project: Project, current: dict | None, *, whole: bool = True
+) -> bool:
+    """Publish the project's model when it differs from `current`, the one the page has; True when sent.
+
+    A deploy of some of the project's specs (`whole=False`) replaces those
+    products and keeps the others the page shows.
+    """
+    wanted = model(specs, project)
+    if not whole and current:
+        mine = {p["id"] for p in wanted["products"]}
+        kept = [p for p in current.get("products", []) if p.get("id") not in mine]
+        wanted["products"] = sorted([*wanted["products"], *kept], key=lambda p: p["id"])
+    if current and {k: v for k, v in current.items() if k != "published_at"} == wanted:
+        return False
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    client.put(f"{MODEL_PATH}/{project.id}", json={**wanted, "published_at": stamp})
     return True

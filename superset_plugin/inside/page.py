@@ -5,97 +5,180 @@ Enable it in superset_config.py:
     from superset_plugin.inside import init_northstar
     FLASK_APP_MUTATOR = init_northstar
 
-then run `superset init` once (it grants the new permissions to Admin).
+then run `superset init` (it creates the page's permissions and gives them to
+Admin only).
 
 Superset 6.1's frontend extension points are all in SQL Lab, so this part is
 server-side: a FAB view for the page (login required, permission
-`can_read on NorthStar`) and a FAB API that `northstar deploy` publishes the
-compiled spec model to (`PUT /api/v1/northstar/model`, Admin only). The page
-never reads spec files and never opens a connection of its own: the numbers
-are fetched by the reader's browser from Superset's chart data API for the
-generated charts, so Superset's permissions, query engine and cache decide
-what a reader may see.
+`can_read on NorthStar`) and a FAB API that `northstar deploy` publishes each
+project's compiled spec model to (`PUT /api/v1/northstar/model/<project>`,
+permission `can_write on NorthStar`). The page never reads spec files and
+never opens a connection of its own: the numbers are fetched by the reader's
+browser from Superset's chart data API for the generated charts, so
+Superset's permissions, query engine and cache decide what a reader may see.
+
+Permissions: `superset init` gives every permission to Admin and, by default,
+most of them to Alpha and Gamma too; `init_northstar` lists the page's among
+the Admin-only ones, so nobody else reads the published models (owners,
+targets, review dates) or publishes until an admin grants it (README).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from importlib import resources
 from typing import Any, ClassVar
+from uuid import UUID
 
 from flask import Response, render_template_string, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.api import BaseApi, protect, safe
+from jsonschema import Draft202012Validator
+
+from superset_plugin.inside import action_log
+
+log = logging.getLogger(__name__)
 
 PERMISSION = "NorthStar"
-#: Where the published model lives: Superset's own key-value table, so every
-#: worker and every host of a Superset sees the same model.
-MODEL_KEY = "6b0f4ad2-3f7e-5c7d-9d8e-6e6f72746873"
+MENU_CATEGORY, MENU_ITEM = "North Star", "Metric trees"
+#: Where the published models live: Superset's own key-value table, one entry holding every
+#: project's model, so every worker and every host of a Superset sees the same. (Version 1
+#: kept one model for everything under 6b0f4ad2-…; it is no longer read: deploy again.)
+MODEL_KEY = "6b0f4ad2-3f7e-5c7d-9d8e-6e6f72746874"
 MODEL_VERSION = 1
 MAX_MODEL_BYTES = 2 * 1024 * 1024
+MAX_PROJECTS = 200
 
 _PAGE = resources.files("superset_plugin.inside").joinpath("templates/northstar_page.html").read_text(encoding="utf-8")
+_SCHEMA = json.loads(
+    resources.files("superset_plugin.inside").joinpath("model.schema.json").read_text(encoding="utf-8")
+)
+_VALIDATOR = Draft202012Validator(_SCHEMA)
+
+
+# --- the store ----------------------------------------------------------------------------------
 
 
 def _store():
-    from uuid import UUID
-
     from superset.daos.key_value import KeyValueDAO
     from superset.key_value.types import JsonKeyValueCodec, KeyValueResource
 
     return KeyValueDAO, KeyValueResource.APP, UUID(MODEL_KEY), JsonKeyValueCodec()
 
 
-def load_model() -> dict | None:
+def load_models() -> dict[str, dict]:
+    """Every project's published model that is fit to show, by project id.
+
+    Checked again on the way out: the table may hold what an older plugin or a
+    hand wrote, and the page must never fail because of what it reads.
+    """
     dao, resource, key, codec = _store()
-    return dao.get_value(resource, key, codec)
+    try:
+        stored = dao.get_value(resource, key, codec)
+    except Exception:  # an undecodable value is nothing to show, not a failure of the page
+        log.exception("the stored North Star models cannot be read")
+        return {}
+    projects = stored.get("projects") if isinstance(stored, dict) else None
+    if not isinstance(projects, dict):
+        return {}
+    return {pid: model for pid, model in projects.items() if problem_with(model, pid) is None}
 
 
-def save_model(model: dict) -> None:
+def save_model(project: str, model: dict | None) -> None:
+    """Store (or, with None, remove) one project's model, leaving the others' as they are.
+
+    The read-modify-write holds a row lock where the database has them, so
+    two projects publishing at once do not lose each other's model.
+    """
+    from sqlalchemy.exc import IntegrityError
     from superset.extensions import db
+    from superset.key_value.models import KeyValueEntry
 
     dao, resource, key, codec = _store()
-    dao.upsert_entry(resource, model, codec, key)
-    db.session.commit()
+    for attempt in range(2):
+        entry = (
+            db.session.query(KeyValueEntry).filter_by(resource=resource.value, uuid=key).with_for_update().one_or_none()
+        )
+        try:
+            stored = codec.decode(entry.value) if entry else {}
+        except Exception:
+            stored = {}
+        projects = stored.get("projects") if isinstance(stored, dict) else None
+        projects = dict(projects) if isinstance(projects, dict) else {}
+        if model is None:
+            projects.pop(project, None)
+        else:
+            projects[project] = model
+        value = {"projects": projects}
+        if entry is None:
+            dao.create_entry(resource, value, codec, key)
+        else:
+            entry.value = codec.encode(value)
+            entry.changed_on = dt.datetime.now()
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:  # another publication created the entry first: read it again
+            db.session.rollback()
+            if attempt:
+                raise
 
 
-def _valid(model: Any) -> str | None:
-    """Why a published model cannot be shown, or None; the page trusts nothing it did not check."""
-    if not isinstance(model, dict) or model.get("version") != MODEL_VERSION:
-        return f"expected a northstar model of version {MODEL_VERSION}"
-    products = model.get("products")
-    if not isinstance(products, list):
-        return "products must be a list"
-    for product in products:
-        if not isinstance(product, dict) or not isinstance(product.get("north_star"), dict):
-            return "every product needs a north_star"
-        for key in ("inputs", "counter_metrics", "reviews", "history"):
-            if not isinstance(product.get(key, []), list):
-                return f"{key} must be a list"
+# --- checks -------------------------------------------------------------------------------------
+
+
+def problem_with(model: Any, project: str) -> str | None:
+    """Why a project's model cannot be published or shown, or None."""
+    errors = sorted(_VALIDATOR.iter_errors(model), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "the model"
+        return f"{where}: {first.message[:300]}"
+    if model["project"] != project:
+        return f"the model says project {model['project']!r}, but it is published as {project!r}"
+    ids = [p["id"] for p in model["products"]]
+    if len(ids) != len(set(ids)):
+        return "two products have the same id"
     return None
+
+
+def _uuid(text: Any) -> str | None:
+    try:
+        return str(UUID(str(text)))
+    except ValueError:
+        return None
 
 
 def _chart_ids(uuids: list[str]) -> dict[str, int]:
     from superset.extensions import db
     from superset.models.slice import Slice
 
-    if not uuids:
+    valid = sorted({u for u in map(_uuid, uuids) if u})
+    if not valid:
         return {}
-    rows = db.session.query(Slice.id, Slice.uuid).filter(Slice.uuid.in_(uuids)).all()
+    rows = db.session.query(Slice.id, Slice.uuid).filter(Slice.uuid.in_([UUID(u) for u in valid])).all()
     return {str(uuid): chart_id for chart_id, uuid in rows}
 
 
 def _review_state(review: dict, today: dt.date) -> dict:
-    due = review.get("next_due")
     state = "unscheduled"
+    try:
+        due = dt.date.fromisoformat(review.get("next_due") or "")
+    except ValueError:
+        due = None
     if due:
-        days = (dt.date.fromisoformat(due) - today).days
+        days = (due - today).days
         state = "overdue" if days < 0 else "due soon" if days <= 7 else "scheduled"
     return {**review, "state": state}
 
 
+# --- the page and its API -----------------------------------------------------------------------
+
+
 class NorthStarView(BaseView):
-    """The page: every product's metric tree, and the portfolio of North Stars."""
+    """The page: every project's products as metric trees, and the portfolio of all North Stars."""
 
     route_base = "/northstar"
     class_permission_name = PERMISSION
@@ -105,63 +188,131 @@ class NorthStarView(BaseView):
     @expose("/")
     @has_access
     def index(self) -> Response:
-        model = load_model()
-        products = (model or {}).get("products", [])
+        models = load_models()
         today = dt.date.today()
+        products = []
+        for pid, model in sorted(models.items()):
+            for product in model["products"]:
+                products.append(
+                    {
+                        **product,
+                        "project": pid,
+                        "review_states": [_review_state(r, today) for r in product.get("reviews", [])],
+                    }
+                )
+        products.sort(key=lambda p: (p["name"].lower(), p["project"]))
         uuids = [
             m["chart_uuid"]
             for p in products
             for m in [p["north_star"], *p.get("inputs", []), *p.get("counter_metrics", [])]
             if m.get("chart_uuid")
         ]
-        charts = _chart_ids(uuids)
-        for product in products:
-            product["review_states"] = [_review_state(r, today) for r in product.get("reviews", [])]
-        html = render_template_string(_PAGE, model=model, products=products, charts=charts, today=today)
+        html = render_template_string(
+            _PAGE,
+            models=models,
+            products=products,
+            charts=_chart_ids(uuids),
+            today=today,
+            published={pid: m.get("published_at") for pid, m in models.items()},
+        )
         return Response(html, mimetype="text/html")
 
 
 class NorthStarApi(BaseApi):
-    """The model the page shows; `northstar deploy` publishes it."""
+    """The models the page shows, one per project; `northstar deploy` publishes its project's."""
 
     resource_name = "northstar"
     #: FAB exempts APIs from CSRF by default; Superset's own APIs opt back in, so do we.
     csrf_exempt = False
     class_permission_name = PERMISSION
-    method_permission_name: ClassVar[dict[str, str]] = {"get_model": "read", "put_model": "write"}
+    method_permission_name: ClassVar[dict[str, str]] = {
+        "info": "read",
+        "get_models": "read",
+        "get_model": "read",
+        "put_model": "write",
+        "delete_model": "write",
+    }
     allow_browser_login = True
+
+    @expose("/info", methods=("GET",))
+    @protect()
+    @safe
+    def info(self) -> Response:
+        """What a deploy needs to know about this Superset before it sends anything."""
+        from superset.extensions import event_logger
+
+        return self.response(
+            200,
+            result={"model_version": MODEL_VERSION, "scrubs_action_log": action_log.scrubs(_current(event_logger))},
+        )
 
     @expose("/model", methods=("GET",))
     @protect()
     @safe
-    def get_model(self) -> Response:
-        model = load_model()
+    def get_models(self) -> Response:
+        return self.response(200, result={"projects": load_models()})
+
+    @expose("/model/<project>", methods=("GET",))
+    @protect()
+    @safe
+    def get_model(self, project: str) -> Response:
+        model = load_models().get(project)
         if model is None:
             return self.response_404()
         return self.response(200, result=model)
 
-    @expose("/model", methods=("PUT",))
+    @expose("/model/<project>", methods=("PUT",))
     @protect()
     @safe
-    def put_model(self) -> Response:
-        from superset import security_manager
-
-        if not security_manager.is_admin():
-            return self.response(403, message="publishing the North Star model needs the Admin role")
+    def put_model(self, project: str) -> Response:
         if (request.content_length or 0) > MAX_MODEL_BYTES:
             return self.response(413, message="the model is too large")
         model = request.get_json(silent=True)
-        problem = _valid(model)
-        if problem:
-            return self.response(400, message=problem)
-        save_model(model)
-        return self.response(200, result={"products": len(model["products"])})
+        problem = problem_with(model, project)
+        if problem or not isinstance(model, dict):
+            return self.response(400, message=f"not a northstar model: {problem}")
+        models = load_models()
+        if project not in models and len(models) >= MAX_PROJECTS:
+            return self.response(400, message=f"at most {MAX_PROJECTS} projects can publish")
+        held = {p["id"]: pid for pid, m in models.items() if pid != project for p in m["products"]}
+        claimed = sorted({(p["id"], held[p["id"]]) for p in model["products"] if p["id"] in held})
+        if claimed:
+            return self.response(
+                409,
+                message="; ".join(f"product {pid!r} is published by project {holder!r}" for pid, holder in claimed),
+            )
+        save_model(project, model)
+        return self.response(200, result={"project": project, "products": len(model["products"])})
+
+    @expose("/model/<project>", methods=("DELETE",))
+    @protect()
+    @safe
+    def delete_model(self, project: str) -> Response:
+        if project not in load_models():
+            return self.response_404()
+        save_model(project, None)
+        return self.response(200, message=f"the model of project {project!r} is no longer published")
+
+
+def _current(proxy: Any) -> Any:
+    """The object behind a werkzeug LocalProxy (or the object itself)."""
+    getter = getattr(proxy, "_get_current_object", None)
+    return getter() if callable(getter) else proxy
 
 
 def init_northstar(app) -> None:
-    """FLASK_APP_MUTATOR: register the page, its API and the menu entry."""
-    from superset.extensions import appbuilder
+    """FLASK_APP_MUTATOR: the page, its API, the menu entry, Admin-only permissions, a scrubbed action log."""
+    from superset.extensions import appbuilder, event_logger
 
+    action_log.install(_current(event_logger))
     appbuilder.add_view_no_menu(NorthStarView())
     appbuilder.add_api(NorthStarApi)
-    appbuilder.add_link("Metric trees", href="/northstar/", category="North Star", category_label="North Star")
+    appbuilder.add_link(MENU_ITEM, href="/northstar/", category=MENU_CATEGORY, category_label=MENU_CATEGORY)
+    # What `superset init` (sync_role_definitions) gives only to Admin. An instance attribute,
+    # so the class's own set (shared by every app in the process) stays as Superset made it.
+    security_manager = appbuilder.sm
+    security_manager.ADMIN_ONLY_VIEW_MENUS = set(security_manager.ADMIN_ONLY_VIEW_MENUS) | {
+        PERMISSION,
+        MENU_CATEGORY,
+        MENU_ITEM,
+    }

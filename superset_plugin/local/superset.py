@@ -30,6 +30,9 @@ import os
 
 SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]
 SQLALCHEMY_DATABASE_URI = {database_uri!r}
+# SQLite has one writer at a time, and an import holds the lock for seconds (more on a busy
+# machine): wait for it, instead of failing after SQLite's default 5 s with "database is locked".
+SQLALCHEMY_ENGINE_OPTIONS = {{"connect_args": {{"timeout": 60}}}}
 # The demo warehouse is a SQLite file.
 PREVENT_UNSAFE_DB_CONNECTIONS = False
 FEATURE_FLAGS = {{"TAGGING_SYSTEM": True, "ALERT_REPORTS": True}}
@@ -47,9 +50,12 @@ with app.app_context():
     from flask_migrate import upgrade
     from superset import security_manager
 
+    from superset import db
+
     upgrade()
     app.appbuilder.add_permissions(update_perms=True)
     security_manager.sync_role_definitions()
+    db.session.commit()  # as `superset init` does; without it a reused home keeps the roles it had
     username, password = sys.argv[1:3]
     if security_manager.find_user(username) is None:
         admin = security_manager.find_role(security_manager.auth_role_admin)
