@@ -72,7 +72,7 @@ The outcome it should lead, Paying customers (`paying_customers`): 1 (-66.7%).
 
 | input | owner | should go | before | now | change |
 |---|---|---|---:|---:|---:|
-| Orders per visit | growth | ↑ | 0.750 | 2 | +166.7% |
+| Orders per visit | growth | ↑ | 75.0% | 200.0% | +125.0 pts |
 | Spread of amounts | sales | ↓ | 35 | 5 | -85.7% |
 | Customers who came by | growth | ↑ | 3 | 1 | -66.7% |
 | Order value | sales | ↑ | 60 | 20 | -66.7% |

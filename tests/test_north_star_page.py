@@ -105,7 +105,7 @@ def test_admin_sees_every_tree_with_the_chart_data_api_numbers(server):
         page.get_by_text("North Star", exact=True).first.hover()
         page.get_by_text("Metric trees").wait_for(timeout=30_000)  # the menu entry
         assert len(review_states) == 12
-        assert set(review_states) <= {"overdue", "due soon", "scheduled", "unscheduled"}
+        assert set(review_states) <= {"overdue", "due today", "due soon", "scheduled", "unrecorded"}
         assert statuses == sum(len(p["counter_metrics"]) for p in model["products"])
     assert len(shown) == len(expected) == 27
     for key, value in expected.items():

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from northstar_spec.spec.bidi import escape_bidi
-from northstar_spec.spec.formatting import target_text, threshold_text
+from northstar_spec.spec.formatting import shown, target_text, threshold_text
 from northstar_spec.spec.model import CounterMetric, Metric, Ritual, Spec
 from northstar_spec.spec.tree import ARROW
 from superset_plugin.compiler.periods import ADJECTIVE
@@ -48,8 +48,8 @@ def text(value: str | None) -> str:
 
 
 def _number(metric: Metric):
-    """How the metric's values read on a dashboard: ratios as percentages, as their charts show them."""
-    return (lambda value: f"{value:.1%}") if metric.ratio is not None else (lambda value: f"{value:,g}")
+    """How the metric's values read on a dashboard: in its format, as its charts show them."""
+    return shown(metric)
 
 
 def _threshold(metric: CounterMetric) -> str:

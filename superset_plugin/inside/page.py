@@ -37,6 +37,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.api import BaseApi, protect, safe
 from jsonschema import Draft202012Validator
 
+from northstar_spec.spec.model import Ritual, review_due, review_state
 from superset_plugin.inside import action_log
 
 log = logging.getLogger(__name__)
@@ -163,15 +164,14 @@ def _chart_ids(uuids: list[str]) -> dict[str, int]:
 
 
 def _review_state(review: dict, today: dt.date) -> dict:
-    state = "unscheduled"
+    """A published review with its state and date as of today, by the notion of "due" `digest` uses."""
     try:
-        due = dt.date.fromisoformat(review.get("next_due") or "")
-    except ValueError:
-        due = None
-    if due:
-        days = (due - today).days
-        state = "overdue" if days < 0 else "due soon" if days <= 7 else "scheduled"
-    return {**review, "state": state}
+        last = dt.date.fromisoformat(review["last"]) if review.get("last") else None
+        ritual = Ritual(review["cadence"], (), review.get("day"), last)
+        due = review_due(ritual, today)
+        return {**review, "state": review_state(ritual, today), "due": due.isoformat() if due else None}
+    except (KeyError, ValueError, TypeError):  # a cadence or day this version does not know
+        return {**review, "state": "unrecorded", "due": None}
 
 
 # --- the page and its API -----------------------------------------------------------------------
