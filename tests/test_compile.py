@@ -106,7 +106,7 @@ def test_renaming_a_metric_keeps_its_chart(tmp_path: Path):
     after = {p: d["uuid"] for p, d in after_bundle.files.items() if "uuid" in d}
     assert before == after
     chart = after_bundle.files["charts/teamspace__input_invites_accepted.yaml"]
-    assert chart["slice_name"] == "Breadth: Invitations accepted (growth)"
+    assert chart["slice_name"] == "Breadth: Invitations accepted (Growth squad)"  # the team name, not its id
 
 
 def test_passwords_never_enter_the_bundle(tmp_path: Path):

@@ -112,7 +112,7 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     assert plan.returncode == 0
     planned = [line for line in plan.stdout.splitlines() if not line.startswith("plan: ")]
     updates = sorted(re.match(r"update\s+\w+\s+'(.*?)'", line)[1] for line in planned if line.startswith("update"))
-    assert updates == ["Breadth: Invitations accepted (growth)", "North Star: Teamspace", "collab_events"]
+    assert updates == ["Breadth: Invitations accepted (Growth squad)", "North Star: Teamspace", "collab_events"]
     assert "plan: 0 create, 3 update, 0 tag, 42 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
     assert inventory(client) == before
 
@@ -374,9 +374,9 @@ def test_owners_come_from_the_spec_teams(server, repo, warehouse_uri):
         c["slice_name"]: {o["id"] for o in c["owners"]}
         for c in client.list_all("chart", {"columns": ["slice_name", "owners.id"]})
     }
-    assert growth in charts["Breadth: Invites accepted (growth)"]
-    assert growth in charts["Guardrail: Weekly churned teams (growth)"]
-    assert growth not in charts["Depth: Projects completed per active team (collaboration-squad)"]
+    assert growth in charts["Breadth: Invites accepted (Growth squad)"]
+    assert growth in charts["Guardrail: Weekly churned teams (Growth squad) · max 40"]
+    assert growth not in charts["Depth: Projects completed per active team (Collaboration squad)"]
     dashboards = {
         d["dashboard_title"]: {o["id"] for o in d["owners"]}
         for d in client.list_all("dashboard", {"columns": ["dashboard_title", "owners.id"]})

@@ -175,7 +175,7 @@ def test_a_hand_made_dashboard_keeps_the_managed_chart_it_uses(server, warehouse
     for done in (dry, refused):
         assert done.returncode == 1, done.stderr
         assert "'Hand-made board'" in done.stderr and f"(id {board})" in done.stderr
-        assert "--prune-used" in done.stderr and "Breadth: Invites accepted (growth)" in done.stderr
+        assert "--prune-used" in done.stderr and "Breadth: Invites accepted (Growth squad)" in done.stderr
     assert dry.stdout == refused.stdout  # the same plan, printed before the refusal
     assert inventory(client) == before
 

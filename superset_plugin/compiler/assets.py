@@ -199,7 +199,7 @@ class _Compiler:
                 "verbose_name": metric.name,
                 "expression": metric_sql(spec, metric, self.dialect(source.database)),
                 "description": metric.definition,
-                "d3format": ",.1%" if metric.ratio is not None else None,
+                "d3format": charts.number_format(metric),
                 "metric_type": None,
                 "warning_text": None,
                 "extra": {"certification": {"certified_by": CERTIFIED_BY, "details": f"Defined in {spec.file}"}},
@@ -250,12 +250,14 @@ class _Compiler:
         layout.row([layout.markdown("header", markdown.header(spec, spec_url(self.project, spec)), 12, 34)])
 
         dataset, frame = self.add_metric(spec, ns)
-        number = charts.big_number(naming.metric_chart_key(ns), naming.chart_title(ns), ns, frame, ns.definition or "")
+        number = charts.big_number(
+            naming.metric_chart_key(ns), naming.chart_title(ns), ns, frame, ns.definition or "", hero=True
+        )
         trend = charts.trend("north_star_trend", naming.chart_title(ns, "trend"), ns, frame, ns.definition or "")
         layout.row(
             [
-                layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 4),
-                layout.chart(trend.key, self.chart(spec, product, trend, dataset, ns.owner), trend.name, 8),
+                layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 5, 60),
+                layout.chart(trend.key, self.chart(spec, product, trend, dataset, ns.owner), trend.name, 7, 60),
             ]
         )
 
@@ -285,9 +287,9 @@ class _Compiler:
         tiles = []
         for metric in metrics:
             dataset, frame = self.add_metric(spec, metric)
-            chart = make_chart(
-                naming.metric_chart_key(metric), naming.chart_title(metric), metric, frame, metric.definition or ""
-            )
+            team = self.project.teams.get(metric.owner or "")
+            title = naming.chart_title(metric, owner_name=team.name if team else None)
+            chart = make_chart(naming.metric_chart_key(metric), title, metric, frame, metric.definition or "")
             tiles.append((chart, self.chart(spec, spec.product.id, chart, dataset, metric.owner)))
         return tiles
 

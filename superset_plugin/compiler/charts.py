@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from northstar_spec.spec import formatting
 from northstar_spec.spec.model import CounterMetric, Metric
 from superset_plugin.compiler.periods import COMPARE_SUFFIX, complete_periods, complete_periods_only, time_grain
 
@@ -43,7 +44,16 @@ class ChartSpec:
 
 
 def number_format(metric: Metric) -> str:
-    return ",.1%" if metric.ratio is not None else "SMART_NUMBER"
+    """The metric's d3 format (formatting.d3_format): the exact value, never an abbreviation such as 1.27k."""
+    return formatting.d3_format(metric)
+
+
+def currency(metric: Metric) -> dict:
+    """Superset's currency setting for a `format: currency` metric (its symbol before the value)."""
+    fmt = formatting.format_of(metric)
+    if fmt.kind != "currency" or not fmt.currency:
+        return {}
+    return {"currency_format": {"symbol": fmt.currency, "symbolPosition": "prefix"}}
 
 
 def _filters(metric: Metric, frame: Frame, periods: int) -> list[dict]:
@@ -112,8 +122,11 @@ def _query_context(params: dict, metric_id: str, frame: Frame, grain: str) -> di
     }
 
 
-def big_number(key: str, name: str, metric: Metric, frame: Frame, description: str = "") -> ChartSpec:
-    """The latest complete period, the change against the previous one, and a trendline."""
+def big_number(
+    key: str, name: str, metric: Metric, frame: Frame, description: str = "", *, hero: bool = False
+) -> ChartSpec:
+    """The latest complete period, the change against the previous one, and a trendline;
+    the hero (the North Star) has the largest number on the dashboard."""
     grain = time_grain(metric.grain, frame.dialect)
     params = {
         "datasource": DATASOURCE,
@@ -128,8 +141,9 @@ def big_number(key: str, name: str, metric: Metric, frame: Frame, description: s
         "show_trend_line": True,
         "start_y_axis_at_zero": True,
         "y_axis_format": number_format(metric),
-        "header_font_size": 0.4,
-        "subheader_font_size": 0.125,
+        **currency(metric),
+        "header_font_size": 0.5 if hero else 0.3,
+        "subheader_font_size": 0.15 if hero else 0.125,
         "rolling_type": "None",
     }
     return ChartSpec(key, name, "big_number", params, _query_context(params, metric.id, frame, grain), description)
@@ -186,7 +200,10 @@ def trend(key: str, name: str, metric: Metric, frame: Frame, description: str = 
         "markerEnabled": True,
         "markerSize": 4,
         "y_axis_format": number_format(metric),
-        "x_axis_time_format": "smart_date",
+        **currency(metric),
+        # Dates as "Mar 02 2026", tilted: long month names from smart_date ran into each other.
+        "x_axis_time_format": "%b %d %Y",
+        "xAxisLabelRotation": 45,
         "truncateYAxis": False,
         "y_axis_bounds": [0, None],
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from northstar_spec.spec.formatting import shown, threshold_text
 from northstar_spec.spec.model import CounterMetric, Input, Metric, NorthStar
 
 #: The root of every northstar UUID. Never change it: it would orphan every
@@ -96,17 +97,20 @@ def database_name(database: str) -> str:
     return f"northstar: {database}"
 
 
-def chart_title(metric: Metric, variant: str | None = None) -> str:
-    """Chart titles say what the tile is in the framework, then whose it is."""
+def chart_title(metric: Metric, variant: str | None = None, owner_name: str | None = None) -> str:
+    """Chart titles say what the tile is in the framework, then whose it is (the team's name when known);
+    a guardrail's title also states its threshold, in the metric's format."""
+    owner = owner_name or metric.owner or "no owner"
     if isinstance(metric, NorthStar):
         if variant == "trend":
             return f"{metric.name} against target" if metric.target else f"{metric.name}: trend"
         return f"★ North Star: {metric.name}"
     if isinstance(metric, Input):
         lever = (metric.lever or "input").capitalize()
-        return f"{lever}: {metric.name} ({metric.owner or 'no owner'})"
+        return f"{lever}: {metric.name} ({owner})"
     if isinstance(metric, CounterMetric):
-        return f"Guardrail: {metric.name} ({metric.owner or 'no owner'})"
+        bound = threshold_text(metric.threshold, shown(metric)) if metric.threshold else "no threshold"
+        return f"Guardrail: {metric.name} ({owner}) · {bound}"
     return metric.name
 
 
