@@ -207,8 +207,14 @@ class NorthStarView(BaseView):
             for m in [p["north_star"], *p.get("inputs", []), *p.get("counter_metrics", [])]
             if m.get("chart_uuid")
         ]
+        from superset.views.base import get_spa_template_context
+
+        # Superset's own page shell with its "menu" bundle: the navigation bar and theme of every
+        # Superset page, drawn by Superset's front end from its bootstrap data, above the trees.
         html = render_template_string(
             _PAGE,
+            appbuilder=self.appbuilder,
+            **get_spa_template_context("spa"),
             models=models,
             products=products,
             charts=_chart_ids(uuids),
