@@ -399,7 +399,7 @@ def test_a_long_name_is_cut_with_the_whole_of_it_on_hover(server):
                     .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
             )
             assert width <= 1280, (width, wide)
-            heading = page.locator(f"h2#product-{tampered['products'][0]['id']}")
+            heading = page.locator(f"#product-{tampered['products'][0]['id']} h2")
             assert heading.get_attribute("title") == long_name
             assert heading.evaluate("e => e.scrollWidth > e.clientWidth")  # cut, not wrapped over many lines
             assert page.locator(f".name[title='{long_name.replace(' ', '')}']").count() == 1
