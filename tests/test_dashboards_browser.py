@@ -62,3 +62,43 @@ def test_spec_text_does_not_run_in_the_browser(superset, tmp_path):
         assert page.locator("img[src='x']").count() == 0
         # The text is shown as text, tags and all.
         assert page.get_by_text("<script>window.__pwned='script'</script>", exact=False).count() >= 1
+
+
+def test_the_hero_shows_the_exact_value_and_titles_stay_whole(superset, tmp_path):
+    """The North Star tile shows the exact value the chart data API returns (1,272, not 1.27k), in the largest
+    number on the dashboard; its trend draws the target over its span; no chart title breaks inside a word."""
+    result = check([ROOT / "specs"], project_file=ROOT / "northstar.yaml", today=TODAY)
+    assert not result.failed(), result.diagnostics
+    bundle = compile_bundle(result.specs, result.project, {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(tmp_path)})
+    client = SupersetClient(superset.url, username=superset.username, password=superset.password)
+    client.import_assets(bundle.to_zip(), bundle.passwords)
+    spec = next(s for s in result.specs if s.product.id == "teamspace")
+    ns = spec.north_star
+    chart = client.find_by_uuid("chart", naming.chart_uuid("teamspace", naming.metric_chart_key(ns)))
+    rows = client.chart_data(chart["id"])["result"][0]["data"]
+    time_column = next(c for c in rows[0] if c != ns.id)
+    last = max(rows, key=lambda r: r[time_column])[ns.id]
+    with browser_page() as page:
+        login(page, superset.url, superset.username, superset.password)
+        dashboard = bundle.files["dashboards/teamspace.yaml"]
+        wait_for_dashboard(page, superset.url, naming.dashboard_slug("teamspace"), _chart_count(dashboard))
+        screenshot(page, "dashboard-teamspace-scorecards")
+        holders = page.locator('[data-test="dashboard-component-chart-holder"]')
+        hero = holders.filter(has_text=naming.chart_title(ns)).locator(".header-line")
+        assert hero.inner_text().strip() == f"{last:,.0f}"
+        sizes = [
+            float(holders.nth(i).locator(".header-line").evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+            for i in range(holders.count())
+            if holders.nth(i).locator(".header-line").count()
+        ]
+        hero_size = float(hero.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+        assert hero_size == max(sizes) and sizes.count(hero_size) == 1, sizes
+        broken = page.evaluate(
+            """() => [...document.querySelectorAll('[data-test="editable-title"], .header-title')].filter(e => {
+                    const range = document.createRange();
+                    range.selectNodeContents(e);
+                    const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                    return lines.size > 1;  // wrapped: a title stays on one line, cut with an ellipsis
+                }).map(e => e.textContent)"""
+        )
+        assert broken == []

@@ -441,7 +441,11 @@ def test_the_page_is_a_scorecard_tree_inside_superset(server):
     try:
         with browser_page(viewport=(1400, 2400)) as page:
             login(page, server.url, server.username, server.password)
+            asked = []
+            page.on("request", lambda r: asked.append((r.method, r.url)) if "/api/v1/chart/" in r.url else None)
             page_values(page, server.url)
+            # One chart data request per product (each reads one dataset at one grain), none per chart.
+            assert [m for m, u in asked] == ["POST"] * (len(model["products"]) + 1), asked
             screenshot(page, "north-star-page-scorecards")
             # Superset's own navigation bar, drawn by its menu bundle, with the page's menu entry.
             navbar = page.locator("#app header .ant-menu.main-nav")

@@ -8,6 +8,7 @@ periods.py, so the unfinished current period never shows as a drop.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 
@@ -19,7 +20,8 @@ from superset_plugin.compiler.periods import COMPARE_SUFFIX, complete_periods, c
 #: big numbers, a year for trends.
 NUMBER_PERIODS = {"day": 28, "week": 26, "month": 12, "quarter": 8}
 TREND_PERIODS = {"day": 90, "week": 52, "month": 24, "quarter": 12}
-TARGET_COLOR = "#1A85A0"
+#: The target's own colour and dash: amber, far from every colour of Superset's default series palette.
+TARGET_COLOR = "#D98C00"
 THRESHOLD_COLOR = "#E04355"
 #: Placeholder numeric ids: Superset's importer rewrites them to real ids.
 DATASOURCE = "1__table"
@@ -149,12 +151,24 @@ def big_number(
     return ChartSpec(key, name, "big_number", params, _query_context(params, metric.id, frame, grain), description)
 
 
-def _line(value: float, label: str, color: str, style: str) -> dict:
+def _from(start: dt.date | None, value: float) -> str:
+    """A FORMULA annotation's value: `value` from `start` on, nothing before it.
+
+    Superset evaluates the formula at each x (epoch milliseconds); `0 / (x >= start)` is 0/0, not a
+    number, before the start, which the chart leaves out, so the line is drawn only over its span.
+    """
+    if start is None:
+        return repr(float(value))
+    since = int(dt.datetime.combine(start, dt.time(), dt.timezone.utc).timestamp() * 1000)
+    return f"{float(value)!r} + 0 / (x >= {since})"
+
+
+def _line(value: float, label: str, color: str, style: str, start: dt.date | None = None) -> dict:
     return {
         "name": label,
         "annotationType": "FORMULA",
         "sourceType": "",
-        "value": repr(float(value)),
+        "value": _from(start, value),
         "show": True,
         "showLabel": True,
         "style": style,
@@ -177,7 +191,7 @@ def trend(key: str, name: str, metric: Metric, frame: Frame, description: str = 
     layers: list[dict] = []
     if metric.target is not None:
         label = "Target" + (f" by {metric.target.by.isoformat()}" if metric.target.by else "")
-        layers.append(_line(metric.target.value, label, TARGET_COLOR, "dashed"))
+        layers.append(_line(metric.target.value, label, TARGET_COLOR, "dashed", metric.target.starts))
     threshold = metric.threshold if isinstance(metric, CounterMetric) else None
     if threshold is not None:
         if threshold.max is not None:
