@@ -112,6 +112,7 @@ class _Compiler:
         self.bundle = Bundle()
         self.databases: dict[str, Database] = {}
         self.datasets: dict[tuple, dict] = {}  # (database, schema, table) -> dataset YAML data
+        self.team_names = {team_id: team.name for team_id, team in project.teams.items()}
 
     def database(self, name: str) -> Database:
         if name not in self.databases:
@@ -247,7 +248,8 @@ class _Compiler:
         product = spec.product.id
         ns = spec.north_star
         layout = Layout()
-        layout.row([layout.markdown("header", markdown.header(spec, spec_url(self.project, spec)), 12, 34)])
+        header = markdown.header(spec, spec_url(self.project, spec), self.team_names)
+        layout.row([layout.markdown("header", header, 12, 34)])
 
         dataset, frame = self.add_metric(spec, ns)
         number = charts.big_number(
@@ -267,7 +269,7 @@ class _Compiler:
             layout.header("guardrails", "Guardrails: counter-metrics and their thresholds")
             self._rows(layout, self._tiles(spec, spec.counter_metrics, charts.trend), per_row=3)
 
-        tree, history = markdown.metric_tree(spec), markdown.history(spec) if spec.history else ""
+        tree, history = markdown.metric_tree(spec, self.team_names), markdown.history(spec) if spec.history else ""
         height = _markdown_height(tree, history)
         bottom = [layout.markdown("tree", tree, 6 if history else 12, height)]
         if history:
