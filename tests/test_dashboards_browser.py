@@ -113,3 +113,43 @@ def test_the_hero_shows_the_exact_value_and_titles_stay_whole(superset, tmp_path
             }"""
         )
         assert broken == []
+
+
+STATUS_RGB = {"breached": "rgb(194, 50, 63)", "close": "rgb(168, 99, 0)", "within": "rgb(30, 127, 85)"}
+
+
+def test_guardrail_values_are_coloured_by_status_on_crafted_thresholds(superset, tmp_path):
+    """A guardrail's current value is red when breached, amber when close (within 10% of its bound), green
+    within: thresholds are crafted around the real last value, read first from the chart data API."""
+    warehouse = {"NORTHSTAR_WAREHOUSE_URI": sqlite_warehouse(tmp_path)}
+    client = SupersetClient(superset.url, username=superset.username, password=superset.password)
+    result = check([ROOT / "specs" / "teamspace.yaml"], project_file=ROOT / "northstar.yaml", today=TODAY)
+    bundle = compile_bundle(result.specs, result.project, warehouse)
+    client.import_assets(bundle.to_zip(), bundle.passwords)
+    now = client.find_by_uuid("chart", naming.chart_uuid("teamspace", "counter_weekly_churned_teams_now"))
+    value = client.chart_data(now["id"])["result"][0]["data"][0]["weekly_churned_teams"]
+    assert value > 0
+    text = (ROOT / "specs" / "teamspace.yaml").read_text().replace("id: teamspace\n", "id: chips\n")
+    guard = text[text.index("  - id: weekly_churned_teams\n") : text.index("outcome:\n")]
+    crafted = "".join(
+        guard.replace("id: weekly_churned_teams\n", f"id: churn_{state}\n")
+        .replace("name: Weekly churned teams\n", f"name: Churn {state}\n")
+        .replace("threshold: {max: 40}", f"threshold: {{max: {value * factor}}}")
+        for state, factor in (("breached", 0.5), ("close", 1.05), ("within", 3))
+    )
+    folder = tmp_path / "chips"
+    folder.mkdir()
+    (folder / "chips.yaml").write_text(text.replace(guard, crafted))
+    result = check([folder], project_file=ROOT / "northstar.yaml", today=TODAY)
+    assert not result.failed(), result.diagnostics
+    bundle = compile_bundle(result.specs, result.project, warehouse)
+    client.import_assets(bundle.to_zip(), bundle.passwords)
+    with browser_page() as page:
+        login(page, superset.url, superset.username, superset.password)
+        dashboard = bundle.files["dashboards/chips.yaml"]
+        wait_for_dashboard(page, superset.url, naming.dashboard_slug("chips"), _chart_count(dashboard))
+        screenshot(page, "dashboard-guardrail-status")
+        holders = page.locator('[data-test="dashboard-component-chart-holder"]')
+        for state, rgb in STATUS_RGB.items():
+            number = holders.filter(has_text=f"Churn {state} now").locator(".header-line")
+            assert number.evaluate("e => getComputedStyle(e).color") == rgb, state

@@ -60,14 +60,19 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
                 assert page.locator("text=Value moment").count() == (0 if slug == "northstar-portfolio" else 1)
                 keep(screenshot(page, f"demo-{slug}"))
             assert "/northstar/" in first.stdout
-            page.goto(f"{base}/northstar/")
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.node.metric')].every(n => n.dataset.state)"
-                " && document.querySelectorAll('.node.metric').length === 27",
-                timeout=90_000,
-            )
+            loads = []
+            for _ in range(2):  # cold: the first visit (Superset's bundles and caches empty), then warm
+                started = time.monotonic()
+                page.goto(f"{base}/northstar/")
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('.node.metric')].every(n => n.dataset.state)"
+                    " && document.querySelectorAll('.node.metric').length === 27",
+                    timeout=90_000,
+                )
+                loads.append(time.monotonic() - started)
             assert page.locator(".node.metric[data-state='loaded']").count() == 27
             keep(screenshot(page, "demo-north-star-page"))
+            print(f"North Star page, every number shown: cold {loads[0]:.2f} s, warm {loads[1]:.2f} s")
 
         client = SupersetClient(base, username=username, password=password)
         before = sorted(r["uuid"] for r in client.list_all("chart", {"columns": ["uuid"]}))
@@ -75,7 +80,7 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
         second = demo("up", env)
         warm = time.monotonic() - started
         assert second.returncode == 0, second.stderr
-        assert "already running" in second.stdout and "45 unchanged" in second.stdout
+        assert "already running" in second.stdout and "52 unchanged" in second.stdout
         assert sorted(r["uuid"] for r in client.list_all("chart", {"columns": ["uuid"]})) == before
         assert warm < cold
         print(f"demo: cold {cold:.1f} s, warm {warm:.1f} s")

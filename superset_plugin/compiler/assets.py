@@ -194,6 +194,8 @@ class _Compiler:
         dataset_uuid, frame = self.dataset(spec, metric.source)
         source = spec.sources[metric.source]
         dataset = self.datasets[(source.database, source.schema, source.table)]
+        if any(m["metric_name"] == metric.id for m in dataset["metrics"]):
+            return dataset_uuid, frame  # a metric shown by two charts is one dataset metric
         dataset["metrics"].append(
             {
                 "metric_name": metric.id,
@@ -267,7 +269,16 @@ class _Compiler:
         self._rows(layout, self._tiles(spec, spec.inputs, charts.big_number), per_row=5)
         if spec.counter_metrics:
             layout.header("guardrails", "Guardrails: counter-metrics and their thresholds")
-            self._rows(layout, self._tiles(spec, spec.counter_metrics, charts.trend), per_row=3)
+            for (now, now_uuid), (trend_chart, trend_uuid) in zip(
+                self._tiles(spec, spec.counter_metrics, charts.guardrail_now, suffix="_now"),
+                self._tiles(spec, spec.counter_metrics, charts.trend),
+            ):
+                layout.row(
+                    [
+                        layout.chart(now.key, now_uuid, now.name, 3, 40),
+                        layout.chart(trend_chart.key, trend_uuid, trend_chart.name, 9, 40),
+                    ]
+                )
 
         tree, history = markdown.metric_tree(spec, self.team_names), markdown.history(spec) if spec.history else ""
         height = _markdown_height(tree, history)
@@ -284,14 +295,16 @@ class _Compiler:
             teams={m.owner for m in spec.metrics if m.owner},
         )
 
-    def _tiles(self, spec: Spec, metrics: Sequence[Metric], make_chart) -> list:
+    def _tiles(self, spec: Spec, metrics: Sequence[Metric], make_chart, suffix: str = "") -> list:
         """One chart per metric, each made by `make_chart` (a big number or a trend)."""
         tiles = []
         for metric in metrics:
             dataset, frame = self.add_metric(spec, metric)
             team = self.project.teams.get(metric.owner or "")
             title = naming.chart_title(metric, owner_name=team.name if team else None)
-            chart = make_chart(naming.metric_chart_key(metric), title, metric, frame, metric.definition or "")
+            key = naming.metric_chart_key(metric) + suffix
+            title = title if not suffix else f"{metric.name} now"
+            chart = make_chart(key, title, metric, frame, metric.definition or "")
             tiles.append((chart, self.chart(spec, spec.product.id, chart, dataset, metric.owner)))
         return tiles
 

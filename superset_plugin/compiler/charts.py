@@ -151,6 +151,61 @@ def big_number(
     return ChartSpec(key, name, "big_number", params, _query_context(params, metric.id, frame, grain), description)
 
 
+#: Guardrail status colours on dashboards, as on the North Star page: breached, close, within.
+STATUS_COLORS = {"breached": "#C2323F", "close": "#A86300", "within": "#1E7F55"}
+
+
+def _status_formatting(metric: CounterMetric) -> list[dict]:
+    """Superset conditional formatting that colours a guardrail's value by its status (formatting.guardrail_chip):
+    red past a bound, amber within CLOSE_MARGIN of it, green inside."""
+    t, margin = metric.threshold, formatting.CLOSE_MARGIN
+    if t is None:
+        return []
+    rules = []
+
+    def rule(operator: str, color: str, **values: float) -> None:
+        rules.append({"column": metric.id, "operator": operator, "colorScheme": color, **values})
+
+    low = t.min + margin * abs(t.min) if t.min is not None else None
+    high = t.max - margin * abs(t.max) if t.max is not None else None
+    if t.max is not None:
+        rule(">", STATUS_COLORS["breached"], targetValue=t.max)
+    if t.min is not None:
+        rule("<", STATUS_COLORS["breached"], targetValue=t.min)
+    if high is not None and t.max is not None:
+        rule("≤ x ≤", STATUS_COLORS["close"], targetValueLeft=high, targetValueRight=t.max)
+    if low is not None and t.min is not None:
+        rule("≤ x ≤", STATUS_COLORS["close"], targetValueLeft=t.min, targetValueRight=low)
+    inside_low = low if low is not None else -1e15
+    inside_high = high if high is not None else 1e15
+    if inside_low < inside_high:
+        rule("< x <", STATUS_COLORS["within"], targetValueLeft=inside_low, targetValueRight=inside_high)
+    return rules
+
+
+def guardrail_now(key: str, name: str, metric: CounterMetric, frame: Frame, description: str = "") -> ChartSpec:
+    """A guardrail's value in the last complete period, coloured by its status, its threshold beneath."""
+    grain = time_grain(metric.grain, frame.dialect)
+    bound = formatting.threshold_text(metric.threshold, formatting.shown(metric))
+    params = {
+        "datasource": DATASOURCE,
+        "viz_type": "big_number_total",
+        "metric": metric.id,
+        "adhoc_filters": _filters(metric, frame, 1),
+        "y_axis_format": number_format(metric),
+        **currency(metric),
+        "header_font_size": 0.25,
+        "subtitle": f"{bound} · red breached, amber within {formatting.CLOSE_MARGIN:.0%} of it",
+        "subheader": "",
+        "subtitle_font_size": 0.2,
+        "conditional_formatting": _status_formatting(metric),
+    }
+    context = _query_context(params, metric.id, frame, grain)
+    query = context["queries"][0]
+    query.update(columns=[], post_processing=[], orderby=[])
+    return ChartSpec(key, name, "big_number_total", params, context, description)
+
+
 def _from(start: dt.date | None, value: float) -> str:
     """A FORMULA annotation's value: `value` from `start` on, nothing before it.
 
