@@ -57,6 +57,12 @@ def test_every_chart_shows_the_numbers_plain_sql_computes(superset, specs, wareh
             metric_id = data["params"].get("metric") or data["params"]["metrics"][0]
             spec, metric = metrics[metric_id]
             source = spec.sources[metric.source]
+            if data["viz_type"] == "big_number_total":  # a guardrail's value now: the last complete week
+                week = this_week - dt.timedelta(days=7)
+                expected = oracle.value(conn, source, metric, week, this_week)
+                assert len(rows) == 1 and oracle.same(rows[0][metric_id], expected), f"{path}: {rows} != {expected}"
+                checked += 1
+                continue
             expected_weeks = 26 if data["viz_type"] == "big_number" else 52
             weeks = [dt.datetime.fromtimestamp(r[source.time_column] / 1000, dt.timezone.utc).date() for r in rows]
             assert all(w.weekday() == 0 for w in weeks), f"{path}: weeks must start on Monday: {weeks[:3]}"
