@@ -170,7 +170,7 @@ def test_cli_compile_writes_folder_and_zip(tmp_path: Path):
     env = {**os.environ, **ENV}
     done = run_cli("compile", "-o", tmp_path / "out", cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("compiled 4 specs: 5 dashboards, 42 charts, 4 datasets, 1 databases")
+    assert done.stdout.startswith("compiled 4 specs: 5 dashboards, 46 charts, 4 datasets, 1 databases")
     assert (tmp_path / "out" / "northstar_bundle.zip").is_file()
     assert (tmp_path / "out" / "northstar_bundle" / "dashboards" / "teamspace.yaml").read_text().startswith(BANNER)
     assert PASSWORD not in done.stdout + done.stderr

@@ -80,7 +80,7 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
         second = demo("up", env)
         warm = time.monotonic() - started
         assert second.returncode == 0, second.stderr
-        assert "already running" in second.stdout and "52 unchanged" in second.stdout
+        assert "already running" in second.stdout and "56 unchanged" in second.stdout
         assert sorted(r["uuid"] for r in client.list_all("chart", {"columns": ["uuid"]})) == before
         assert warm < cold
         print(f"demo: cold {cold:.1f} s, warm {warm:.1f} s")

@@ -87,12 +87,12 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     assert first.returncode == 0, first.stderr
     assert "checked the bundle with Superset's import schemas" in first.stderr
     assert "deployed project 'northstar-demo' to " in first.stdout
-    assert f"{server.url}: 52 created, 0 updated, 47 tagged, 0 unchanged, 0 deleted" in first.stdout
+    assert f"{server.url}: 56 created, 0 updated, 51 tagged, 0 unchanged, 0 deleted" in first.stdout
     client = client_for(server)
     before = inventory(client)
-    assert (len(before["chart"]), len(before["dashboard"]), len(before["dataset"])) == (42, 5, 4)
+    assert (len(before["chart"]), len(before["dashboard"]), len(before["dataset"])) == (46, 5, 4)
     tagged = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:managed"})["result"]
-    assert len(tagged) == 40
+    assert len(tagged) == 51
     project_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:project:northstar-demo"})
     assert len(project_tag["result"]) == 39  # all but the portfolio dashboard, which every project shares
     spec_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:spec:teamspace"})["result"]
@@ -102,7 +102,7 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     for _ in range(10):
         again = run_deploy(server, repo, warehouse_uri, "deploy")
         assert again.returncode == 0, again.stderr
-        assert "0 created, 0 updated, 0 tagged, 52 unchanged, 0 deleted (no import needed)" in again.stdout
+        assert "0 created, 0 updated, 0 tagged, 56 unchanged, 0 deleted (no import needed)" in again.stdout
     assert inventory(client) == before
 
     # A dry run of a changed display name plans exactly the assets that show it.
@@ -113,12 +113,12 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     planned = [line for line in plan.stdout.splitlines() if not line.startswith("plan: ")]
     updates = sorted(re.match(r"update\s+\w+\s+'(.*?)'", line)[1] for line in planned if line.startswith("update"))
     assert updates == ["Breadth: Invitations accepted (Growth squad)", "North Star: Teamspace", "collab_events"]
-    assert "plan: 0 create, 3 update, 0 tag, 49 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
+    assert "plan: 0 create, 3 update, 0 tag, 53 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
     assert inventory(client) == before
 
     # Deploying it updates only those three, and prints the very plan the dry run printed.
     changed = run_deploy(server, repo, warehouse_uri, "deploy")
-    assert changed.returncode == 0 and "0 created, 3 updated, 0 tagged, 49 unchanged" in changed.stdout
+    assert changed.returncode == 0 and "0 created, 3 updated, 0 tagged, 53 unchanged" in changed.stdout
     assert changed.stdout.splitlines()[: len(planned)] == planned
     after = inventory(client)
     moved = {uuid for kind in after for uuid in after[kind] if after[kind][uuid] != before[kind][uuid]}

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Dialect
 from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.diagnostics import Location
 from northstar_spec.spec.model import Metric, Project, Spec
-from northstar_spec.spec.sql import FragmentError, metric_sql, runtime_dialect, source_table
+from northstar_spec.spec.sql import FragmentError, metric_sql, runtime_dialect, share_sql, source_table
 from superset_plugin.compiler import charts, markdown, naming, portfolio
 from superset_plugin.compiler.bundle import Bundle, dump_yaml
 from superset_plugin.compiler.layout import Layout, dashboard_metadata, split_widths
@@ -222,6 +222,23 @@ class _Compiler:
                 columns.add(measure.column)
         return dataset_uuid, frame
 
+    def add_share(self, spec: Spec, metric: Metric, whole: float) -> None:
+        """The dataset metric of `metric` over `whole` (its target): what the progress tile shows."""
+        source = spec.sources[metric.source]
+        dataset = self.datasets[(source.database, source.schema, source.table)]
+        dataset["metrics"].append(
+            {
+                "metric_name": metric.id + naming.TARGET_SHARE,
+                "verbose_name": f"{metric.name}: share of target",
+                "expression": share_sql(spec, metric, whole, self.dialect(source.database)),
+                "description": f"{metric.name} over its target, {whole:g}",
+                "d3format": ",.1%",
+                "metric_type": None,
+                "warning_text": None,
+                "extra": {"certification": {"certified_by": CERTIFIED_BY, "details": f"Defined in {spec.file}"}},
+            }
+        )
+
     def chart(self, spec: Spec, product_id: str, chart: charts.ChartSpec, dataset_uuid: str, owner: str | None) -> str:
         uuid = naming.chart_uuid(product_id, chart.key)
         self.bundle.teams[uuid] = frozenset([owner] if owner else [])
@@ -258,12 +275,16 @@ class _Compiler:
             naming.metric_chart_key(ns), naming.chart_title(ns), ns, frame, ns.definition or "", hero=True
         )
         trend = charts.trend("north_star_trend", naming.chart_title(ns, "trend"), ns, frame, ns.definition or "")
-        layout.row(
-            [
-                layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 5, 60),
-                layout.chart(trend.key, self.chart(spec, product, trend, dataset, ns.owner), trend.name, 7, 60),
-            ]
-        )
+        hero = [layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 5, 60)]
+        if ns.target is not None and ns.target.value:
+            self.add_share(spec, ns, ns.target.value)
+            progress = charts.target_progress("north_star_target", f"{ns.name}: progress to target", ns, frame)
+            hero.append(
+                layout.chart(progress.key, self.chart(spec, product, progress, dataset, ns.owner), progress.name, 2, 60)
+            )
+        width = 12 - sum(tile["meta"]["width"] for tile in hero)
+        hero.append(layout.chart(trend.key, self.chart(spec, product, trend, dataset, ns.owner), trend.name, width, 60))
+        layout.row(hero)
 
         layout.header("inputs", "Inputs: the levers squads move")
         self._rows(layout, self._tiles(spec, spec.inputs, charts.big_number), per_row=5)

@@ -206,6 +206,30 @@ def guardrail_now(key: str, name: str, metric: CounterMetric, frame: Frame, desc
     return ChartSpec(key, name, "big_number_total", params, context, description)
 
 
+def target_progress(key: str, name: str, metric: Metric, frame: Frame) -> ChartSpec:
+    """The share of its target the metric reached in the last complete period (`<id>__target_share`,
+    a dataset metric of its own), with the target beneath."""
+    assert metric.target is not None
+    grain = time_grain(metric.grain, frame.dialect)
+    share = metric.id + "__target_share"
+    target = formatting.target_text(metric.target, formatting.shown(metric))
+    start = metric.target.starts
+    params = {
+        "datasource": DATASOURCE,
+        "viz_type": "big_number_total",
+        "metric": share,
+        "adhoc_filters": _filters(metric, frame, 1),
+        "y_axis_format": ",.1%",
+        "header_font_size": 0.3,
+        "subtitle": f"of the target {target}" + (f", on its way since {start.isoformat()}" if start else ""),
+        "subheader": "",
+        "subtitle_font_size": 0.15,
+    }
+    context = _query_context(params, share, frame, grain)
+    context["queries"][0].update(columns=[], post_processing=[], orderby=[])
+    return ChartSpec(key, name, "big_number_total", params, context, metric.definition or "")
+
+
 def _from(start: dt.date | None, value: float) -> str:
     """A FORMULA annotation's value: `value` from `start` on, nothing before it.
 

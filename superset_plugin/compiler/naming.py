@@ -114,6 +114,10 @@ def chart_title(metric: Metric, variant: str | None = None, owner_name: str | No
     return metric.name
 
 
+#: The dataset metric of a North Star's share of its target (`<metric id>` + this).
+TARGET_SHARE = "__target_share"
+
+
 def metric_chart_key(metric: Metric) -> str:
     """The key of the chart that shows a metric's latest value on its dashboard."""
     if isinstance(metric, NorthStar):
