@@ -94,9 +94,9 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     tagged = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:managed"})["result"]
     assert len(tagged) == 51
     project_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:project:northstar-demo"})
-    assert len(project_tag["result"]) == 39  # all but the portfolio dashboard, which every project shares
+    assert len(project_tag["result"]) == 50  # all but the portfolio dashboard, which every project shares
     spec_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:spec:teamspace"})["result"]
-    assert len(spec_tag) == 9  # 7 charts, the dashboard and the product's portfolio tile
+    assert len(spec_tag) == 11  # 9 charts, the dashboard and the product's portfolio tile
 
     # Ten redeploys of unchanged specs send no import and change nothing.
     for _ in range(10):
