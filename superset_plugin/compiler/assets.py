@@ -275,12 +275,12 @@ class _Compiler:
             naming.metric_chart_key(ns), naming.chart_title(ns), ns, frame, ns.definition or "", hero=True
         )
         trend = charts.trend("north_star_trend", naming.chart_title(ns, "trend"), ns, frame, ns.definition or "")
-        hero = [layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 5, 60)]
+        hero = [layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 4, 60)]
         if ns.target is not None and ns.target.value:
             self.add_share(spec, ns, ns.target.value)
-            progress = charts.target_progress("north_star_target", f"{ns.name}: progress to target", ns, frame)
+            progress = charts.target_progress("north_star_target", "Progress to target", ns, frame)
             hero.append(
-                layout.chart(progress.key, self.chart(spec, product, progress, dataset, ns.owner), progress.name, 2, 60)
+                layout.chart(progress.key, self.chart(spec, product, progress, dataset, ns.owner), progress.name, 3, 60)
             )
         width = 12 - sum(tile["meta"]["width"] for tile in hero)
         hero.append(layout.chart(trend.key, self.chart(spec, product, trend, dataset, ns.owner), trend.name, width, 60))

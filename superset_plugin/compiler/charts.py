@@ -220,10 +220,10 @@ def target_progress(key: str, name: str, metric: Metric, frame: Frame) -> ChartS
         "metric": share,
         "adhoc_filters": _filters(metric, frame, 1),
         "y_axis_format": ",.1%",
-        "header_font_size": 0.3,
-        "subtitle": f"of the target {target}" + (f", on its way since {start.isoformat()}" if start else ""),
+        "header_font_size": 0.2,
+        "subtitle": f"of {target}" + (f" (from {start.isoformat()})" if start else ""),
         "subheader": "",
-        "subtitle_font_size": 0.15,
+        "subtitle_font_size": 0.1,
     }
     context = _query_context(params, share, frame, grain)
     context["queries"][0].update(columns=[], post_processing=[], orderby=[])
@@ -294,8 +294,8 @@ def trend(key: str, name: str, metric: Metric, frame: Frame, description: str = 
         "markerSize": 4,
         "y_axis_format": number_format(metric),
         **currency(metric),
-        # Dates as "Mar 02 2026", tilted: long month names from smart_date ran into each other.
-        "x_axis_time_format": "%b %d %Y",
+        # Months as "Mar 2026", tilted: long month names from smart_date ran into each other.
+        "x_axis_time_format": "%b %Y",
         "xAxisLabelRotation": 45,
         "truncateYAxis": False,
         "y_axis_bounds": [0, None],
