@@ -97,9 +97,19 @@ def database_name(database: str) -> str:
     return f"northstar: {database}"
 
 
+#: A hyphen that does not end a line: "Search-to-booking" wraps before or after, never inside.
+NON_BREAKING_HYPHEN = "\u2011"
+
+
 def chart_title(metric: Metric, variant: str | None = None, owner_name: str | None = None) -> str:
     """Chart titles say what the tile is in the framework, then whose it is (the team's name when known);
-    a guardrail's title also states its threshold, in the metric's format."""
+    a guardrail's title also states its threshold, in the metric's format. Hyphens in names do not
+    break a line (a narrow tile wraps its title between words, never inside one)."""
+    title = _title(metric, variant, owner_name)
+    return title.replace("-", NON_BREAKING_HYPHEN)
+
+
+def _title(metric: Metric, variant: str | None, owner_name: str | None) -> str:
     owner = owner_name or metric.owner or "no owner"
     if isinstance(metric, NorthStar):
         if variant == "trend":
