@@ -129,7 +129,7 @@ def alert_sql(spec: Spec, counter: CounterMetric, dialect: sa.engine.Dialect, di
     """The guardrail's value over the last complete period, as one row with one column."""
     source = spec.sources[counter.source]
     table = source_table(spec, source, dialect_name)
-    time_column = sa.literal_column(dialect.identifier_preparer.quote(source.time_column))
+    time_column: sa.sql.elements.ColumnClause = sa.literal_column(dialect.identifier_preparer.quote(source.time_column))
     query = (
         sa.select(metric_expression(spec, counter, dialect_name).label("value"))
         .select_from(table)
