@@ -19,8 +19,7 @@ from northstar_spec.spec import rituals
 from northstar_spec.spec.model import Ritual, RitualDefaults, Team
 from northstar_spec.spec.pipeline import check
 from northstar_spec.warehouse import guardrails
-from superset_plugin.compiler.assets import CompileError
-from superset_plugin.compiler.rituals import compile_schedules
+from superset_plugin.compiler.assets import CompileError, compile_bundle
 
 # SQL through SQLAlchemy: runs on 2.x (CLI virtualenv) and on 1.4 (Superset's).
 pytestmark = pytest.mark.sqlalchemy
@@ -34,6 +33,10 @@ def examples(project_file: Path = ROOT / "northstar.yaml"):
     result = check([ROOT / "specs"], project_file=project_file, today=TODAY)
     assert not result.failed()
     return result
+
+
+def compile_schedules(specs, project, env):
+    return compile_bundle(specs, project, env).schedules
 
 
 def rendered(schedules) -> str:

@@ -19,7 +19,6 @@ guardrail with both gets two alerts.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,9 +26,8 @@ import sqlalchemy as sa
 
 from northstar_spec.spec import rituals
 from northstar_spec.spec.model import CounterMetric, Project, Spec
-from northstar_spec.spec.sql import FragmentError, metric_expression, runtime_dialect, source_table
+from northstar_spec.spec.sql import metric_expression, source_table
 from superset_plugin.compiler import naming
-from superset_plugin.compiler.assets import CompileError, resolve_database
 from superset_plugin.compiler.periods import current_period_start_sql, previous_period_start_sql
 
 #: Superset's limit on a report's name.
@@ -38,6 +36,12 @@ NAME_LIMIT = 150
 WORKING_TIMEOUT = 600
 LOG_RETENTION = 90
 _OPERATORS = {"max": ">", "min": "<"}
+#: database name -> (its SQLAlchemy dialect, the dialect name its fragments render in), from the asset compiler.
+Dialects = Mapping[str, tuple[sa.engine.Dialect, str]]
+
+
+class ScheduleError(Exception):
+    """A schedule cannot be compiled (a webhook URL missing from the environment)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def _recipients(project: Project, teams: Sequence[str], env: Mapping[str, str]) 
         if team.webhook_env:
             url = env.get(team.webhook_env)
             if not url:
-                raise CompileError(
+                raise ScheduleError(
                     f"team {team_id!r}: the environment variable {team.webhook_env} (its webhook URL) is not set"
                 )
             if (url, team.webhook_env) not in hooks:
@@ -139,7 +143,9 @@ def alert_sql(spec: Spec, counter: CounterMetric, dialect: sa.engine.Dialect, di
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def _alerts(project: Project, spec: Spec, counter: CounterMetric, env: Mapping[str, str]) -> list[Schedule]:
+def _alerts(
+    project: Project, spec: Spec, counter: CounterMetric, env: Mapping[str, str], dialects: Dialects
+) -> list[Schedule]:
     threshold = counter.threshold
     if threshold is None:
         return []
@@ -147,9 +153,8 @@ def _alerts(project: Project, spec: Spec, counter: CounterMetric, env: Mapping[s
     if not recipients:
         return []
     source = spec.sources[counter.source]
-    database = resolve_database(project, source.database, env)
-    dialect_name = runtime_dialect(project, source.database, database.dialect_name)
-    sql = alert_sql(spec, counter, database.dialect, dialect_name)
+    dialect, dialect_name = dialects[source.database]
+    sql = alert_sql(spec, counter, dialect, dialect_name)
     guarded = spec.metric(counter.guards) if counter.guards else None
     found = []
     for bound in ("max", "min"):
@@ -189,21 +194,22 @@ def _alerts(project: Project, spec: Spec, counter: CounterMetric, env: Mapping[s
     return found
 
 
-def compile_schedules(specs: Sequence[Spec], project: Project, env: Mapping[str, str] | None = None) -> list[Schedule]:
-    """Every report and alert the specs make, in a stable order (by product, rituals before alerts)."""
-    env = os.environ if env is None else env
+def compile_schedules(
+    specs: Sequence[Spec], project: Project, env: Mapping[str, str], dialects: Dialects
+) -> list[Schedule]:
+    """Every report and alert the specs make, in a stable order (by product, rituals before alerts).
+
+    Called by the asset compiler (`compile_bundle`), which knows each database's dialect.
+    """
     if not rituals.delivers(project):
         return []
     found: list[Schedule] = []
-    try:
-        for spec in sorted(specs, key=lambda s: s.product.id):
-            for name, ritual in rituals.rituals(spec):
-                report = _report(project, spec, name, ritual, env)
-                if report is not None:
-                    found.append(report)
-            if project.rituals.alerts:
-                for counter in spec.counter_metrics:
-                    found += _alerts(project, spec, counter, env)
-    except FragmentError as exc:
-        raise CompileError(str(exc)) from None
+    for spec in sorted(specs, key=lambda s: s.product.id):
+        for name, ritual in rituals.rituals(spec):
+            report = _report(project, spec, name, ritual, env)
+            if report is not None:
+                found.append(report)
+        if project.rituals.alerts:
+            for counter in spec.counter_metrics:
+                found += _alerts(project, spec, counter, env, dialects)
     return found
