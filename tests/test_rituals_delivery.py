@@ -1,0 +1,113 @@
+"""Reports and alerts delivered by a production-shaped Superset 6.1: Redis, a real Celery worker and beat,
+Playwright screenshots on Debian's Chromium, email to an SMTP sink. Superset's own scheduler runs them:
+the test only makes a deployed report and two alerts due every minute (as a person could in Superset),
+then reads what arrived in the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import io
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, run_cli
+from superset_server import running_production_superset
+from warehouses import sqlite_warehouse
+
+from superset_plugin.deploy.client import SupersetClient
+
+pytestmark = pytest.mark.superset
+#: Beat runs the scheduler every minute; a screenshot of a dashboard takes a while on two busy cores.
+DELIVERY_TIMEOUT = 420
+SMTP_SECRET = "smtp-pa55-never-shown"
+BREACHED = "Teamspace · guardrail Weekly churned teams > 2"
+WITHIN = "Tunewave · guardrail Skip rate > 0.27"
+REPORT = "Teamspace · input review"
+
+
+@pytest.fixture(scope="module")
+def delivery(tmp_path_factory):
+    root = tmp_path_factory.mktemp("delivery")
+    repo = root / "repo"
+    repo.mkdir()
+    shutil.copy(ROOT / "northstar.yaml", repo / "northstar.yaml")
+    shutil.copytree(ROOT / "specs", repo / "specs")
+    # In the (scaled-down) test data a week has a few churned teams: a maximum of 2 is crossed.
+    spec = repo / "specs" / "teamspace.yaml"
+    spec.write_text(spec.read_text().replace("threshold: {max: 40}", "threshold: {max: 2}"))
+    uri = sqlite_warehouse(root)
+    with running_production_superset(root / "production") as (server, workers):
+        env = {
+            **os.environ,
+            "NORTHSTAR_WAREHOUSE_URI": uri,
+            "SUPERSET_URL": server.url,
+            "SUPERSET_USERNAME": server.username,
+            "SUPERSET_PASSWORD": server.password,
+        }
+        deployed = run_cli("deploy", "--skip-warehouse-check", cwd=repo, env=env)
+        assert deployed.returncode == 0, deployed.stderr
+        client = SupersetClient(server.url, username=server.username, password=server.password)
+        yield server, workers, client
+
+
+def _by_name(client: SupersetClient) -> dict[str, dict]:
+    return {r["name"]: r for r in client.list_all("report", {"columns": ["id", "name", "last_state"]})}
+
+
+def _messages(outbox: Path) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for path in sorted(outbox.glob("*.eml"))
+    ]
+
+
+def _wait_for(outbox: Path, subject_part: str, timeout: float = DELIVERY_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(outbox.glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if subject_part in str(message["Subject"]):
+                return path, message
+        time.sleep(2)
+    return None, None
+
+
+def test_a_report_and_a_breached_alert_are_delivered_and_an_alert_within_its_threshold_is_not(delivery):
+    from PIL import Image
+
+    _, workers, client = delivery
+    live = _by_name(client)
+    due = dt.datetime.now(dt.timezone.utc)
+    for name in (REPORT, BREACHED, WITHIN):
+        client.put(f"/api/v1/report/{live[name]['id']}", json={"crontab": "* * * * *"})
+    # The next whole minute is when beat's scheduler makes them due.
+    scheduled = (due + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+
+    path, report = _wait_for(workers.outbox, REPORT)
+    assert report is not None, f"no report email within {DELIVERY_TIMEOUT} s; see {workers.log_path}"
+    arrived = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    seconds = (arrived - scheduled).total_seconds()
+    print(f"\nreport scheduled {scheduled:%H:%M:%S}, delivered {arrived:%H:%M:%S}: {seconds:.0f} s")
+    assert "collab@teamspace.example" in str(report["To"])
+    images = [part for part in report.walk() if part.get_content_type() == "image/png"]
+    assert images, "the report email carries no PNG"
+    picture = Image.open(io.BytesIO(images[0].get_content()))
+    picture.load()
+    assert picture.size[0] >= 1000 and picture.size[1] >= 600, picture.size  # the whole dashboard
+    colours = picture.convert("RGB").getcolors(maxcolors=1 << 20) or []
+    assert len(colours) > 50, "the screenshot is blank"
+
+    _, alert = _wait_for(workers.outbox, BREACHED)
+    assert alert is not None, f"no alert email within {DELIVERY_TIMEOUT} s; see {workers.log_path}"
+    assert "growth@teamspace.example" in str(alert["To"])
+    # The alert within its threshold was evaluated too (its state says so) and sent nothing.
+    deadline = time.monotonic() + 120
+    while _by_name(client)[WITHIN]["last_state"] != "Not triggered" and time.monotonic() < deadline:
+        time.sleep(2)
+    assert _by_name(client)[WITHIN]["last_state"] == "Not triggered"
+    assert not any(WITHIN in str(m["Subject"]) for m in _messages(workers.outbox))
