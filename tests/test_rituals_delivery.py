@@ -25,9 +25,9 @@ pytestmark = pytest.mark.superset
 #: Beat runs the scheduler every minute; a screenshot of a dashboard takes a while on two busy cores.
 DELIVERY_TIMEOUT = 420
 SMTP_SECRET = "smtp-pa55-never-shown"
-BREACHED = "Teamspace · guardrail Weekly churned teams > 2"
-WITHIN = "Tunewave · guardrail Skip rate > 0.27"
-REPORT = "Teamspace · input review"
+BREACHED = "Teamspace · guardrail Weekly churned teams > 2 [teamspace]"
+WITHIN = "Tunewave · guardrail Skip rate > 0.27 [tunewave]"
+REPORT = "Teamspace · input review [teamspace]"
 
 
 @pytest.fixture(scope="module")

@@ -70,8 +70,8 @@ def test_rituals_become_reports_and_guardrails_alerts(server, repo, warehouse_ur
     dry = run_deploy(server, repo, warehouse_uri, "deploy", "--dry-run", "--skip-warehouse-check")
     assert dry.returncode == 0, dry.stderr
     assert "plan: reports and alerts: 19 create, 0 update, 0 unchanged, 0 delete" in dry.stdout
-    assert "create    report    'Teamspace · input review'" in dry.stdout
-    assert "create    alert     'Teamspace · guardrail Weekly churned teams > 40'" in dry.stdout
+    assert "create    report    'Teamspace · input review [teamspace]'" in dry.stdout
+    assert "create    alert     'Teamspace · guardrail Weekly churned teams > 40 [teamspace]'" in dry.stdout
     assert client.list_all("report", {"columns": ["id"]}) == []
 
     first = run_deploy(server, repo, warehouse_uri, "deploy", "--skip-warehouse-check")
@@ -79,7 +79,7 @@ def test_rituals_become_reports_and_guardrails_alerts(server, repo, warehouse_ur
     assert "reports and alerts: 19 created, 0 updated, 0 unchanged, 0 deleted" in first.stdout
     live = reports(client)
     assert len(live) == 19
-    inputs = live["Teamspace · input review"]
+    inputs = live["Teamspace · input review [teamspace]"]
     assert (inputs["type"], inputs["crontab"], inputs["timezone"], inputs["report_format"]) == (
         "Report",
         "30 10 * * 3",
@@ -91,9 +91,9 @@ def test_rituals_become_reports_and_guardrails_alerts(server, repo, warehouse_ur
     assert [(r["type"], json.loads(r["recipient_config_json"])["target"]) for r in inputs["recipients"]] == [
         ("Email", "collab@teamspace.example,activation@teamspace.example,growth@teamspace.example")
     ]
-    assert live["Staybnb · North Star revalidation"]["report_format"] == "PDF"
-    assert live["Tunewave · North Star revalidation"]["crontab"] == "0 9 * 1,4,7,10 1#1"
-    churn = live["Teamspace · guardrail Weekly churned teams > 40"]
+    assert live["Staybnb · North Star revalidation [staybnb]"]["report_format"] == "PDF"
+    assert live["Tunewave · North Star revalidation [tunewave]"]["crontab"] == "0 9 * 1,4,7,10 1#1"
+    churn = live["Teamspace · guardrail Weekly churned teams > 40 [teamspace]"]
     assert churn["type"] == "Alert" and churn["validator_type"] == "operator"
     assert json.loads(churn["validator_config_json"]) == {"op": ">", "threshold": 40}
     assert churn["database"]["database_name"] == "northstar: warehouse"
@@ -118,19 +118,21 @@ def test_rituals_become_reports_and_guardrails_alerts(server, repo, warehouse_ur
     )
     drift = run_deploy(server, repo, warehouse_uri, "drift")
     assert drift.returncode == 1
-    assert "report 'Teamspace · input review': crontab: spec says '30 10 * * 3', Superset has '15 7 * * 5'" in (
-        drift.stdout
+    assert (
+        "report 'Teamspace · input review [teamspace]': crontab: spec says '30 10 * * 3', Superset has '15 7 * * 5'"
+        in (drift.stdout)
     )
-    assert "report 'Teamspace · input review': recipients: spec says" in drift.stdout
+    assert "report 'Teamspace · input review [teamspace]': recipients: spec says" in drift.stdout
     assert "someone@else.example" in drift.stdout
     restore = run_deploy(server, repo, warehouse_uri, "deploy", "--skip-warehouse-check")
     assert restore.returncode == 0, restore.stderr
-    assert "update    report    'Teamspace · input review': 2 field(s) differ from the spec: crontab, recipients" in (
-        restore.stdout
+    assert (
+        "update    report    'Teamspace · input review [teamspace]': 2 field(s) differ from the spec: "
+        "crontab, recipients" in restore.stdout
     )
     assert "crontab: spec says '30 10 * * 3', Superset has '15 7 * * 5'" in restore.stdout
     assert "reports and alerts: 0 created, 1 updated, 18 unchanged, 0 deleted" in restore.stdout
-    assert reports(client)["Teamspace · input review"]["crontab"] == "30 10 * * 3"
+    assert reports(client)["Teamspace · input review [teamspace]"]["crontab"] == "30 10 * * 3"
     assert run_deploy(server, repo, warehouse_uri, "drift").returncode == 0
 
     # A hand-made report of the name a ritual will take: a clash, refused naming it; nothing is sent.
@@ -138,7 +140,7 @@ def test_rituals_become_reports_and_guardrails_alerts(server, repo, warehouse_ur
         "/api/v1/report/",
         json={
             "type": "Report",
-            "name": "Teamspace · North Star review weekly",
+            "name": "Teamspace · North Star review weekly [teamspace]",
             "crontab": "0 8 * * 1",
             "dashboard": teamspace["id"],
             "creation_method": "alerts_reports",
@@ -149,14 +151,15 @@ def test_rituals_become_reports_and_guardrails_alerts(server, repo, warehouse_ur
     spec.write_text(spec.read_text().replace("north_star: {cadence: monthly,", "north_star: {cadence: weekly,"))
     clash = run_deploy(server, repo, warehouse_uri, "deploy", "--skip-warehouse-check")
     assert clash.returncode == 0, clash.stderr  # the name is not taken: the weekly review keeps its name
-    assert reports(client)["Teamspace · North Star review"]["crontab"] == "0 9 * * 1"
-    client.put(f"/api/v1/report/{made['id']}", json={"name": "Teamspace · input review weekly"})
+    assert reports(client)["Teamspace · North Star review [teamspace]"]["crontab"] == "0 9 * * 1"
+    client.put(f"/api/v1/report/{made['id']}", json={"name": "Teamspace · input review weekly [teamspace]"})
     client.put(f"/api/v1/report/{inputs['id']}", json={"name": "renamed by hand"})
-    client.put(f"/api/v1/report/{made['id']}", json={"name": "Teamspace · input review"})
+    client.put(f"/api/v1/report/{made['id']}", json={"name": "Teamspace · input review [teamspace]"})
     refused = run_deploy(server, repo, warehouse_uri, "deploy", "--skip-warehouse-check")
     assert refused.returncode == 1
-    assert f"report 'Teamspace · input review' (id {made['id']}) already exists and is not managed by northstar" in (
-        refused.stderr
+    assert (
+        f"report 'Teamspace · input review [teamspace]' (id {made['id']}) already exists and is not managed by "
+        "northstar" in refused.stderr
     )
     assert reports(client)["renamed by hand"]["crontab"] == "30 10 * * 3"  # nothing was sent
     client.put(f"/api/v1/report/{made['id']}", json={"name": "Made by hand"})
@@ -169,12 +172,13 @@ def test_rituals_become_reports_and_guardrails_alerts(server, repo, warehouse_ur
     )
     kept = run_deploy(server, repo, warehouse_uri, "deploy", "--skip-warehouse-check")
     assert kept.returncode == 0, kept.stderr
-    assert "keep      alert     'Teamspace · guardrail Weekly churned teams > 40': the specs no longer make it" in (
-        kept.stdout
+    assert (
+        "keep      alert     'Teamspace · guardrail Weekly churned teams > 40 [teamspace]': the specs no longer make it"
+        in (kept.stdout)
     )
     pruned = run_deploy(server, repo, warehouse_uri, "deploy", "--prune", "--skip-warehouse-check")
     assert pruned.returncode == 0, pruned.stderr
-    assert "delete    alert     'Teamspace · guardrail Weekly churned teams > 40'" in pruned.stdout
+    assert "delete    alert     'Teamspace · guardrail Weekly churned teams > 40 [teamspace]'" in pruned.stdout
     assert "reports and alerts: 0 created, 0 updated, 12 unchanged, 7 deleted" in pruned.stdout, pruned.stdout
     left = reports(client)
     assert {r["type"] for name, r in left.items() if name != "Made by hand"} == {"Report"}

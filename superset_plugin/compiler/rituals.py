@@ -65,9 +65,13 @@ def marker(project_id: str, key: str) -> dict:
     return {"northstar": {"project": project_id, "key": key}}
 
 
-def _name(*parts: str) -> str:
-    text = " · ".join(parts)
-    return text if len(text) <= NAME_LIMIT else text[: NAME_LIMIT - 1] + "…"
+def _name(spec: Spec, what: str) -> str:
+    """ "<product> · <what> [<product id>]": the product id keeps names apart across projects (Superset wants
+    them unique per type), as product ids are unique across the projects of one Superset."""
+    tail = f" [{spec.product.id}]"
+    text = f"{spec.product.name} · {what}"
+    room = NAME_LIMIT - len(tail)
+    return (text if len(text) <= room else text[: room - 1] + "…") + tail
 
 
 def _recipients(project: Project, teams: Sequence[str], env: Mapping[str, str]) -> tuple[list[dict], dict[str, str]]:
@@ -110,7 +114,7 @@ def _report(project: Project, spec: Spec, name: str, ritual, env: Mapping[str, s
     key = f"{spec.product.id}/{name}"
     body = {
         "type": "Report",
-        "name": _name(spec.product.name, rituals.RITUAL_TITLES[name]),
+        "name": _name(spec, rituals.RITUAL_TITLES[name]),
         "description": _description(
             project,
             spec,
@@ -170,7 +174,7 @@ def _alerts(
         )
         body = {
             "type": "Alert",
-            "name": _name(spec.product.name, f"guardrail {counter.name} {op} {value:g}"),
+            "name": _name(spec, f"guardrail {counter.name} {op} {value:g}"),
             "description": _description(project, spec, what),
             "crontab": project.rituals.alert_cron,
             "timezone": project.rituals.timezone,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from superset_plugin.compiler.rituals import Schedule
-from superset_plugin.deploy.client import NotFound, SupersetClient
+from superset_plugin.deploy.client import NotFound, SupersetClient, SupersetError
 from superset_plugin.deploy.live import Difference, LiveState
 from superset_plugin.deploy.plan import Options, Plan, Step
 
@@ -277,13 +277,27 @@ def apply(
                     path="/api/v1/report/",
                 )
             if step.action == "create":
-                client.post("/api/v1/report/", json=body)
+                try:
+                    client.post("/api/v1/report/", json=body)
+                except SupersetError as exc:
+                    if exc.status == 422 and _made_meanwhile(client, schedule):
+                        continue  # a concurrent deploy of this project made the very same one
+                    raise
             else:
                 client.put(f"/api/v1/report/{int(step.id or 0)}", json=body)
             done[step.action] += 1
     if any(done.values()):
         progress(f"reports and alerts: {done['create']} created, {done['update']} updated, {done['delete']} deleted")
     return done
+
+
+def _made_meanwhile(client: SupersetClient, schedule: Schedule) -> bool:
+    """Whether the name a create was refused for is now held by this project's schedule of the same key."""
+    rows = client.list_all(
+        "report", {"filters": [{"col": "name", "opr": "eq", "value": schedule.name}], "columns": _LIST_COLUMNS}
+    )
+    mark = schedule.body["extra"]["northstar"]
+    return any(marker_of(r) == mark and r.get("type") == schedule.type for r in rows)
 
 
 def summary(into: Plan) -> str:
