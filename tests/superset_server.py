@@ -237,10 +237,11 @@ class Workers:
 
 @contextlib.contextmanager
 def running_production_superset(
-    root: Path, extra_config: str = TEST_CONFIG
+    root: Path, extra_config: str = TEST_CONFIG, *, metadata: str = "northstar_superset_meta"
 ) -> Iterator[tuple[SupersetInstance, Workers]]:
     """A Superset that runs Alerts & Reports as production does: Redis, a Celery worker with beat, Playwright
-    screenshots on Debian's Chromium, and email to an SMTP sink writing .eml files to `root/outbox`.
+    screenshots on Debian's Chromium, email to an SMTP sink writing .eml files to `root/outbox`, and its
+    metadata in a fresh PostgreSQL database (`metadata`) on the test server.
 
     Slow to start (a set-up of its own, then Celery loads Superset): only the tests of reports and alerts
     use it, one per module.
@@ -252,7 +253,12 @@ def running_production_superset(
     root.mkdir(parents=True, exist_ok=True)
     port, smtp_port = local.free_port(), local.free_port()
     workers = Workers(root / "outbox", smtp_port, root / "workers.log")
-    config = extra_config + local.production_config(port, smtp_port, TEST_REDIS_DB, f"northstar-test-{port}")
+    from warehouses import postgres_uri  # the tests' PostgreSQL server: a fresh database per instance
+
+    metadata_uri = postgres_uri(metadata)
+    config = extra_config + local.production_config(
+        port, smtp_port, TEST_REDIS_DB, f"northstar-test-{port}", metadata_uri
+    )
     with open(workers.log_path, "ab") as log:
         sink = local.start_outbox(workers.outbox, smtp_port, log)
     celery = None

@@ -91,6 +91,10 @@ from superset_plugin.local.chromium import use_system_chromium
 
 REDIS_URL = {redis_url!r}
 _PREFIX = {prefix!r}
+# A worker, beat and the web server write concurrently; and Superset 6.1's report log writes its
+# scheduled time as text, which SQLite's DateTime refuses: Alerts & Reports needs PostgreSQL metadata.
+SQLALCHEMY_DATABASE_URI = {metadata_uri!r}
+SQLALCHEMY_ENGINE_OPTIONS = {{"pool_pre_ping": True}}
 
 
 class CeleryConfig:
@@ -140,14 +144,19 @@ SLACK_API_TOKEN = os.environ.get("SLACK_API_TOKEN") or None
 """
 
 
-def production_config(port: int, smtp_port: int, redis_db: int, prefix: str) -> str:
-    """Configuration that runs Alerts & Reports on Redis and Celery, emailing to SMTP on `smtp_port`.
+def production_config(port: int, smtp_port: int, redis_db: int, prefix: str, metadata_uri: str) -> str:
+    """Configuration that runs Alerts & Reports on Redis and Celery, emailing to SMTP on `smtp_port`, with
+    its metadata in the PostgreSQL database `metadata_uri`.
 
     Secrets (SMTP_PASSWORD, SLACK_API_TOKEN) are read from the environment
     when Superset starts, never written into the file.
     """
     return PRODUCTION_TEMPLATE.format(
-        redis_url=f"{REDIS}/{redis_db}", prefix=prefix, base_url=f"http://127.0.0.1:{port}/", smtp_port=smtp_port
+        redis_url=f"{REDIS}/{redis_db}",
+        prefix=prefix,
+        base_url=f"http://127.0.0.1:{port}/",
+        smtp_port=smtp_port,
+        metadata_uri=metadata_uri,
     )
 
 
