@@ -131,6 +131,10 @@ WEBDRIVER_BASEURL = {base_url!r}
 WEBDRIVER_BASEURL_USER_FRIENDLY = {base_url!r}
 WEBDRIVER_OPTION_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 use_system_chromium()
+# A dashboard renders in ~10 s, but minutes on a busy two-core machine (Superset's default waits 60 s).
+SCREENSHOT_PLAYWRIGHT_DEFAULT_TIMEOUT = 240_000
+SCREENSHOT_LOCATE_WAIT = 120
+SCREENSHOT_LOAD_WAIT = 240
 
 EMAIL_NOTIFICATIONS = True
 SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
