@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, run_cli
+from spec_repos import spec_repo
 from superset_server import TEST_CONFIG, running_superset
 from warehouses import sqlite_warehouse
 
@@ -196,3 +197,77 @@ def test_alerts_and_reports_off_says_which_flag_and_deploys_the_rest(tmp_path, r
         assert len(client_for(server).list_all("dashboard", {"columns": ["id"]})) == 5
         drift = run_deploy(server, repo, warehouse_uri, "drift")
         assert drift.returncode == 0 and "Alerts & Reports is off" in drift.stderr
+
+
+WEBHOOK_SECRET = "sekrit-hook-token-0000"
+SMTP_SECRET = "smtp-pa55-never-shown"
+SLACK_SECRET = "xoxb-never-shown-0000"
+
+
+def test_no_channel_secret_in_a_bundle_a_log_the_published_model_or_any_output(server, tmp_path, warehouse_uri):
+    """A team's webhook URL (from its webhook_env) goes to Superset as a report recipient and nowhere else;
+    SMTP and Slack secrets stay in the environment of Superset's processes, never in its configuration file."""
+    import sqlite3
+
+    from superset_plugin.local import superset as local
+
+    products = {name: f"s-{name}" for name in ("acme-invoicing", "staybnb", "teamspace", "tunewave")}
+    repo = spec_repo(tmp_path / "repo", "secrets-demo", database="secrets_wh", products=products)
+    project = repo / "northstar.yaml"
+    project.write_text(
+        project.read_text().replace(
+            "growth: {name: Growth squad, contacts: [growth@teamspace.example],",
+            'growth: {name: Growth squad, contacts: [growth@teamspace.example], slack: "#growth", '
+            "webhook_env: GROWTH_HOOK,",
+        )
+    )
+    hook = f"https://hooks.example/services/T0/B0/{WEBHOOK_SECRET}"
+    env = {
+        **os.environ,
+        "NORTHSTAR_WAREHOUSE_URI": warehouse_uri,
+        "SUPERSET_URL": server.url,
+        "SUPERSET_USERNAME": server.username,
+        "SUPERSET_PASSWORD": server.password,
+        "GROWTH_HOOK": hook,
+        "SMTP_PASSWORD": SMTP_SECRET,
+        "SLACK_API_TOKEN": SLACK_SECRET,
+    }
+    outputs = []
+    for args in (
+        ("compile", "-o", str(tmp_path / "out")),
+        ("deploy", "--dry-run", "--skip-warehouse-check"),
+        ("deploy", "--skip-warehouse-check"),
+    ):
+        ran = run_cli(*args, cwd=repo, env=env)
+        assert ran.returncode == 0, ran.stderr
+        outputs.append(ran.stdout + ran.stderr)
+    client = client_for(server)
+    live = reports(client)
+    churn = live["Teamspace · guardrail Weekly churned teams > 40 [s-teamspace]"]
+    targets = [(r["type"], json.loads(r["recipient_config_json"])["target"]) for r in churn["recipients"]]
+    assert ("Webhook", hook) in targets and ("Slack", "growth") in targets  # Superset holds it: it delivers to it
+    # Edited in Superset: drift and the restoring deploy name the webhook by its variable.
+    client.put(
+        f"/api/v1/report/{churn['id']}",
+        json={"recipients": [{"type": "Email", "recipient_config_json": {"target": "x@y.example"}}]},
+    )
+    for args in (("drift",), ("deploy", "--skip-warehouse-check")):
+        ran = run_cli(*args, cwd=repo, env=env)
+        outputs.append(ran.stdout + ran.stderr)
+    assert "$GROWTH_HOOK" in outputs[-2] and "$GROWTH_HOOK" in outputs[-1]
+    config = (tmp_path / "config").resolve()
+    config.mkdir()
+    local.write_config(config, local.production_config(8088, 2525, 9, "scan", "postgresql://meta@127.0.0.1/x"))
+    scanned = {
+        "output": "\n".join(outputs),
+        "bundle": "\n".join(p.read_text() for p in (tmp_path / "out").rglob("*.yaml")),
+        "server log": server.log_path.read_text(errors="replace"),
+        "published model": json.dumps(client.get("/api/v1/northstar/model")),
+        "superset_config.py": (config / "superset_config.py").read_text(),
+    }
+    with sqlite3.connect(server.home / "superset.db") as db:
+        scanned["action log"] = "\n".join(text or "" for (text,) in db.execute("SELECT json FROM logs"))
+    for where, text in scanned.items():
+        for secret in (WEBHOOK_SECRET, SMTP_SECRET, SLACK_SECRET):
+            assert secret not in text, f"{secret} in the {where}"
+    assert "SMTP_PASSWORD = os.environ" in scanned["superset_config.py"]
