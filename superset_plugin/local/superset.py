@@ -86,6 +86,7 @@ REDIS = "redis://127.0.0.1:6379"
 PRODUCTION_TEMPLATE = """\
 # --- Alerts & Reports as production runs them (northstar.local.superset.production_config) ---
 from celery.schedules import crontab
+from sqlalchemy.pool import NullPool
 
 from superset_plugin.local.chromium import use_system_chromium
 
@@ -93,8 +94,10 @@ REDIS_URL = {redis_url!r}
 _PREFIX = {prefix!r}
 # A worker, beat and the web server write concurrently; and Superset 6.1's report log writes its
 # scheduled time as text, which SQLite's DateTime refuses: Alerts & Reports needs PostgreSQL metadata.
+# No pool: gunicorn --preload and Celery's prefork both fork from an app that already connected, and a
+# pooled PostgreSQL connection shared by two processes mixes up their rows.
 SQLALCHEMY_DATABASE_URI = {metadata_uri!r}
-SQLALCHEMY_ENGINE_OPTIONS = {{"pool_pre_ping": True}}
+SQLALCHEMY_ENGINE_OPTIONS = {{"poolclass": NullPool}}
 
 
 class CeleryConfig:
