@@ -336,7 +336,7 @@ def plan_deploy(
             bundle, state, project.id, options, published=published, scrubs=scrubs, dataset_charts=dataset_charts
         )
     live_schedules = schedules.fetch(client, project.id)
-    ids = schedules.resolve(client, state, bundle.schedules) if live_schedules.enabled else {}
+    ids = schedules.resolve(client, state, bundle.schedules, look_up=False)
     schedules.plan(bundle.schedules, live_schedules, ids, project.id, options, plan)
     progress(f"plan: {plan.summary()}; reports and alerts: {schedules.summary(plan)}")
     if plan.refusals:

@@ -146,10 +146,18 @@ def _masked(value: Any, masks: dict[str, str]) -> Any:
     return json.loads(text)
 
 
-def resolve(client: SupersetClient, state: LiveState, schedules: Sequence[Schedule]) -> dict[str, int]:
-    """uuid -> id of every dashboard, chart and database the schedules name, as Superset has them now."""
+def resolve(
+    client: SupersetClient, state: LiveState, schedules: Sequence[Schedule], *, look_up: bool = True
+) -> dict[str, int]:
+    """uuid -> id of every dashboard, chart and database the schedules name, as Superset has them now.
+
+    Everything they name is an asset of the bundle, so `state` knows the ones that exist before the
+    import; `look_up` asks Superset for the rest (after the import made them).
+    """
     ids = {uuid: asset.id for uuid, asset in state.assets.items()}
     ids.update({row["uuid"]: row["id"] for row in state.databases if row.get("uuid")})
+    if not look_up:
+        return ids
     for schedule in schedules:
         for ref, uuid in schedule.refs.items():
             if uuid in ids:
