@@ -3,6 +3,7 @@ defaults, from nothing but a clone.
 
     python -m superset_plugin.local.demo up     # idempotent: reuses what is already there
     python -m superset_plugin.local.demo stop
+    python -m superset_plugin.local.demo reset  # stop, drop the metadata database, remove the folder
 
 State lives in NORTHSTAR_DEMO_DIR (default .demo/): the demo warehouse, the
 Superset home, its log and its pid.
@@ -28,6 +29,7 @@ import datetime as dt
 import hashlib
 import os
 import secrets
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -235,6 +237,22 @@ class Demo:
         (self.root / "superset.pid").unlink(missing_ok=True)
         print(f"stopped the demo Superset (pid {pid})")
 
+    def reset(self) -> None:
+        self.stop()
+        if self.reports:
+            url = sa.engine.make_url(self.metadata_uri)
+            admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+                print(f"dropped the metadata database {url.database!r}")
+            except sa.exc.OperationalError as exc:
+                print(f"could not drop the metadata database {url.database!r}: {exc.orig}")
+            finally:
+                admin.dispose()
+        shutil.rmtree(self.root, ignore_errors=True)
+        print(f"removed {self.root}")
+
     # --- the specs -------------------------------------------------------------------------------------------
 
     def deploy(self) -> list:
@@ -300,8 +318,10 @@ def main(argv: list[str]) -> int:
             demo.up()
         elif command == "stop":
             demo.stop()
+        elif command == "reset":
+            demo.reset()
         else:
-            print(f"usage: python -m superset_plugin.local.demo up|stop (not {command!r})", file=sys.stderr)
+            print(f"usage: python -m superset_plugin.local.demo up|stop|reset (not {command!r})", file=sys.stderr)
             return 2
     except (local.LocalSupersetError, OSError) as exc:
         print(f"demo: {exc} (see {demo.home / 'superset.log'})", file=sys.stderr)
