@@ -224,9 +224,12 @@ def plan(
         else:
             into.steps.append(Step(kind, schedule.key, schedule.name, "unchanged", id=row["id"]))
     keys = {s.key for s in schedules}
+    products = {s.key.split("/")[0] for s in schedules}
     for key, row in sorted(ours.items(), key=lambda item: str(item[0])):
         if key in keys:
             continue
+        if not options.whole_project and str(key).split("/")[0] not in products:
+            continue  # a spec this deploy does not cover makes it
         kind = KINDS.get(row.get("type", ""), "reports")
         if options.prune and options.whole_project:
             into.steps.append(
