@@ -101,6 +101,8 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
     assert (
         "stopped the demo Celery worker and beat" in stopped.stdout and "stopped the demo SMTP sink" in stopped.stdout
     )
+    reset = demo("reset", env)  # the demo's metadata database is named after its (temporary) folder: drop it
+    assert reset.returncode == 0 and "dropped the metadata database" in reset.stdout, reset.stdout + reset.stderr
 
 
 def keep(shot) -> None:
