@@ -6,44 +6,15 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from helpers import run_cli
 from shop import URI_ENV, shop, write_project  # noqa: F401
+from webhooks import TOKEN, Receiver
 
 pytestmark = pytest.mark.sqlalchemy
-TOKEN = "T000/B000/sekrit-webhook-token"
 SMTP_PASSWORD = "smtp-pa55-never-shown"
-
-
-class Receiver:
-    """A webhook receiver: records every POST body, answers 200 (or `status`)."""
-
-    def __init__(self, status: int = 200):
-        self.bodies: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                receiver.bodies.append({"path": self.path, "json": json.loads(self.rfile.read(length))})
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/{TOKEN}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from helpers import ROOT, run_cli
 from superset_server import running_production_superset
 from warehouses import sqlite_warehouse
+from webhooks import TOKEN, Receiver
 
 from superset_plugin.deploy.client import SupersetClient
 
@@ -40,10 +41,20 @@ def delivery(tmp_path_factory):
     # In the (scaled-down) test data a week has a few churned teams: a maximum of 2 is crossed.
     spec = repo / "specs" / "teamspace.yaml"
     spec.write_text(spec.read_text().replace("threshold: {max: 40}", "threshold: {max: 2}"))
+    # The growth squad also takes its alerts at a webhook.
+    project = repo / "northstar.yaml"
+    project.write_text(
+        project.read_text().replace(
+            "growth: {name: Growth squad, contacts: [growth@teamspace.example],",
+            "growth: {name: Growth squad, contacts: [growth@teamspace.example], webhook_env: DELIVERY_HOOK,",
+        )
+    )
     uri = sqlite_warehouse(root)
+    receiver = Receiver()
     with running_production_superset(root / "production") as (server, workers):
         env = {
             **os.environ,
+            "DELIVERY_HOOK": receiver.url,
             "NORTHSTAR_WAREHOUSE_URI": uri,
             "SUPERSET_URL": server.url,
             "SUPERSET_USERNAME": server.username,
@@ -52,7 +63,8 @@ def delivery(tmp_path_factory):
         deployed = run_cli("deploy", "--skip-warehouse-check", cwd=repo, env=env)
         assert deployed.returncode == 0, deployed.stderr
         client = SupersetClient(server.url, username=server.username, password=server.password)
-        yield server, workers, client
+        yield server, workers, client, receiver
+    receiver.close()
 
 
 def _by_name(client: SupersetClient) -> dict[str, dict]:
@@ -81,7 +93,7 @@ def _wait_for(outbox: Path, subject_part: str, to: str, timeout: float = DELIVER
 def test_a_report_and_a_breached_alert_are_delivered_and_an_alert_within_its_threshold_is_not(delivery):
     from PIL import Image
 
-    _, workers, client = delivery
+    _, workers, client, receiver = delivery
     live = _by_name(client)
     due = dt.datetime.now(dt.timezone.utc)
     for name in (REPORT, BREACHED, WITHIN):
@@ -114,3 +126,12 @@ def test_a_report_and_a_breached_alert_are_delivered_and_an_alert_within_its_thr
         time.sleep(2)
     assert _by_name(client)[WITHIN]["last_state"] == "Not triggered"
     assert not any(WITHIN in str(m["Subject"]) for m in _messages(workers.outbox))
+    # The breached alert reached the growth squad's webhook too (Superset posts the chart as a file).
+    # The growth squad's webhook took the breached alert (and, as an input owner, the input review), never the
+    # alert within its threshold.
+    deadline = time.monotonic() + 60
+    while not any(BREACHED in b["text"] for b in receiver.bodies) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert any(BREACHED in b["text"] for b in receiver.bodies), [b["text"][:200] for b in receiver.bodies]
+    assert all(b["path"] == f"/services/{TOKEN}" and WITHIN not in b["text"] for b in receiver.bodies)
+    assert TOKEN not in workers.log_path.read_text(errors="replace")

@@ -148,6 +148,10 @@ SMTP_USER = os.environ.get("SMTP_USER", "")
 SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
 SMTP_MAIL_FROM = os.environ.get("SMTP_MAIL_FROM", "northstar@localhost")
 SLACK_API_TOKEN = os.environ.get("SLACK_API_TOKEN") or None
+# Superset logs every webhook URL it posts to at INFO, and such a URL usually holds a token.
+import logging  # noqa: E402
+
+logging.getLogger("superset.reports.notifications.webhook").setLevel(logging.WARNING)
 """
 
 
