@@ -44,7 +44,6 @@ def render(spec: Spec, evaluation: Evaluation, today: dt.date) -> str:
     sections = [
         f"# {spec.product.name}: {ADJECTIVE[ns.grain]} digest, {periods.name(ns.periods[-1], ns.grain)}",
         *_headline(spec, ns, evaluation),
-        _drivers(spec, evaluation),
         _inputs(spec, evaluation),
         _guardrails(spec, evaluation),
         _reviews(spec, today),
@@ -81,27 +80,6 @@ def _headline(spec: Spec, ns: Series, evaluation: Evaluation) -> list[str]:
             f"{formatting.number(outcome.last)} ({moved})."
         )
     return [sentence, " ".join(details)]
-
-
-def _drivers(spec: Spec, evaluation: Evaluation) -> str:
-    """What drove the change, in one sentence: the two inputs that moved most, and the guardrails crossed."""
-    moves = []
-    for metric in spec.inputs:
-        series = evaluation.of(spec, metric)
-        moved = formatting.change(series.previous, series.last)
-        if moved is not None:
-            moves.append((abs(moved), metric.name, moved))
-    moves.sort(key=lambda m: -m[0])
-    top = [f"{name} ({formatting.percent(moved)})" for _, name, moved in moves[:2]]
-    inputs = f"{' and '.join(top)} moved most" if top else "no input has two periods to compare"
-    crossed = [
-        m.name for m in spec.counter_metrics if guardrail_status(m.threshold, evaluation.of(spec, m).last) == "breached"
-    ]
-    if crossed:
-        guards = f"{len(crossed)} guardrail{'s' * (len(crossed) != 1)} crossed: {', '.join(crossed)}"
-    else:
-        guards = "every guardrail held" if spec.counter_metrics else "no guardrail watches it"
-    return f"Here is what drove the change: {inputs}; {guards}."
 
 
 def _inputs(spec: Spec, evaluation: Evaluation) -> str:
