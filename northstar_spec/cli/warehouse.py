@@ -1,5 +1,5 @@
 """The commands that read the warehouse: evaluate, guardrails, digest,
-backtest, and demo-data, which writes one.
+backtest, explain, candidates, and demo-data, which writes one.
 
 A thin click layer over northstar_spec.warehouse. They run on valid specs
 only (like compile), connect to the databases northstar.yaml declares (URIs
@@ -21,7 +21,7 @@ from northstar_spec import demo_data
 from northstar_spec.cli import terminal
 from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_OK, Date, fail, paths_argument, project_option, validated
 from northstar_spec.spec.bidi import escape_bidi
-from northstar_spec.warehouse import backtest, chart, digest, digest_formats, guardrails, report
+from northstar_spec.warehouse import backtest, chart, digest, digest_formats, explain, guardrails, report
 from northstar_spec.warehouse.engines import WarehouseError
 from northstar_spec.warehouse.evaluate import evaluate
 
@@ -213,6 +213,64 @@ def backtest_command(paths, periods, end, max_lag, min_correlation, fmt, png, pr
             fail(f"cannot write {png}: {exc.strerror or exc}")
         click.echo(f"wrote {png}", err=True)
     sys.exit(EXIT_FINDINGS if any(b.red_flags for b in found) else EXIT_OK)
+
+
+@click.command("explain")
+@paths_argument
+@click.option(
+    "--period",
+    type=Date(),
+    help="Explain the period containing this day (default: the last complete one before --end).",
+)
+@end_option
+@click.option(
+    "--history",
+    type=click.IntRange(3, 10_000),
+    default=explain.DEFAULT_HISTORY,
+    show_default=True,
+    help="Periods of history behind it: the baseline of the move and the inputs' backtested leads.",
+)
+@click.option(
+    "--max-lag",
+    type=click.IntRange(0, 52),
+    default=explain.DEFAULT_MAX_LAG,
+    show_default=True,
+    help="Inputs may lead the North Star by 0 to this many periods.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, 100),
+    default=explain.DEFAULT_TOP,
+    show_default=True,
+    help="Segments shown per dimension.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@project_option
+@progress_option
+def explain_command(paths, period, end, history, max_lag, top, fmt, project_file, progress) -> None:
+    """Say what drove the North Star's change: segments, inputs, and whether it is noise.
+
+    Compares the North Star in a period with the one before: whether the move
+    is normal variation or significant against its own history; each declared
+    dimension's segments and their contribution to the change (mix and rate
+    effects for a ratio); and the inputs whose backtested lead explains it.
+    """
+
+    result = validated(paths, project_file)
+    try:
+        found = explain.run(
+            result.specs,
+            result.project,
+            period=period,
+            end=end,
+            history=history,
+            max_lag=max_lag,
+            progress=_progress(progress),
+        )
+    except WarehouseError as exc:
+        fail(exc)
+    terminal.finish()
+    click.echo(escape_bidi(explain.FORMATS[fmt](found, top)), nl=fmt != "markdown")
 
 
 @click.command("demo-data")

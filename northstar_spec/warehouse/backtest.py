@@ -75,7 +75,7 @@ class LagCorrelation:
     lag: int
     r: float | None
     pairs: int
-    stats: stats.Correlation = stats.Correlation(None, 0)
+    fit: stats.Correlation
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,12 @@ class BestLag:
     lag: int
     r: float
     pairs: int
-    stats: stats.Correlation = stats.Correlation(None, 0)
+    fit: stats.Correlation
 
     @property
     def enough(self) -> bool:
         """Whether there are pairs enough for a verdict (stats.MIN_PAIRS)."""
-        return self.stats.enough
+        return self.fit.enough
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class Lead:
 
     @property
     def best(self) -> BestLag | None:
-        known = [BestLag(c.lag, c.r, c.pairs, c.stats) for c in self.correlations if c.r is not None]
+        known = [BestLag(c.lag, c.r, c.pairs, c.fit) for c in self.correlations if c.r is not None]
         return max(known, key=lambda c: (c.r, -c.lag)) if known else None
 
 
@@ -378,10 +378,10 @@ def _verdict(b: Backtest) -> str:
     best = b.outcome_lead.best
     target = f"North Star {b.north_star.metric.id} -> outcome {b.outcome_lead.follower.id}"
     if best is None or not best.enough:
-        return f"{target}: not enough data ({best.stats.text() if best else 'no pair of changes'})"
+        return f"{target}: not enough data ({best.fit.text() if best else 'no pair of changes'})"
     if best.lag > 0 and best.r >= b.thresholds.min_correlation:
-        return f"{target}: leads by {best.lag} {b.grain}{'s' * (best.lag != 1)} ({best.stats.text()})"
-    return f"{target}: does not lead (best lag {best.lag}, {best.stats.text()})"
+        return f"{target}: leads by {best.lag} {b.grain}{'s' * (best.lag != 1)} ({best.fit.text()})"
+    return f"{target}: does not lead (best lag {best.lag}, {best.fit.text()})"
 
 
 def _lag_rows(b: Backtest) -> list[list[str]]:
@@ -445,14 +445,12 @@ def _lead_json(found: Lead | None) -> dict | None:
         "driver": found.driver.id,
         "follower": found.follower.id,
         "inverted": found.inverted,
-        "correlations": [
-            {"lag": c.lag, "r": c.r, "pairs": c.pairs, **c.stats.as_json()} for c in found.correlations
-        ],
+        "correlations": [{"lag": c.lag, "r": c.r, "pairs": c.pairs, **c.fit.as_json()} for c in found.correlations],
         "best_lag": best.lag if best else None,
         "best_r": best.r if best else None,
         "best_n": best.pairs if best else None,
-        "best_p": best.stats.p if best else None,
-        "best_ci95": [best.stats.low, best.stats.high] if best else None,
+        "best_p": best.fit.p if best else None,
+        "best_ci95": [best.fit.low, best.fit.high] if best else None,
         "enough_data": bool(best and best.enough),
     }
 

@@ -86,6 +86,8 @@ class Correlation:
         return self.enough and self.p is not None and self.p < ALPHA
 
     def text(self) -> str:
+        if self.r is None and self.n >= 3:
+            return f"no correlation: one of the series never changed (n = {self.n})"
         if self.r is None:
             return f"{NOT_ENOUGH} (n = {self.n})"
         if not self.enough:
@@ -150,7 +152,8 @@ class Move:
         if self.verdict == NOT_ENOUGH:
             return f"{NOT_ENOUGH} to judge the move ({self.history} earlier periods, at least {MIN_HISTORY} needed)"
         size = "" if self.z is None or math.isinf(self.z) else f", {abs(self.z):.1f} typical deviations"
-        return f"{self.verdict} (typical change {self.typical * 100:+.1f}%{size} from it)"
+        typical = 0.0 if self.typical is None else self.typical
+        return f"{self.verdict} (typical change {typical * 100:+.1f}%{size} from it)"
 
     def as_json(self) -> dict:
         z = None if self.z is None or math.isinf(self.z) else self.z
