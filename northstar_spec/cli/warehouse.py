@@ -21,7 +21,7 @@ from northstar_spec import demo_data
 from northstar_spec.cli import terminal
 from northstar_spec.cli.common import EXIT_FINDINGS, EXIT_OK, Date, fail, paths_argument, project_option, validated
 from northstar_spec.spec.bidi import escape_bidi
-from northstar_spec.warehouse import backtest, chart, digest, digest_formats, explain, guardrails, report
+from northstar_spec.warehouse import backtest, candidates, chart, digest, digest_formats, explain, guardrails, report
 from northstar_spec.warehouse.engines import WarehouseError
 from northstar_spec.warehouse.evaluate import evaluate
 
@@ -271,6 +271,47 @@ def explain_command(paths, period, end, history, max_lag, top, fmt, project_file
         fail(exc)
     terminal.finish()
     click.echo(escape_bidi(explain.FORMATS[fmt](found, top)), nl=fmt != "markdown")
+
+
+@click.command("candidates")
+@paths_argument
+@click.option(
+    "--periods",
+    type=click.IntRange(3, 10_000),
+    default=candidates.DEFAULT_PERIODS,
+    show_default=True,
+    help="How many complete periods of the North Star's grain to score on.",
+)
+@end_option
+@click.option(
+    "--max-lag",
+    type=click.IntRange(0, 52),
+    default=candidates.DEFAULT_MAX_LAG,
+    show_default=True,
+    help="A candidate may lead the outcome (and inputs lead it) by up to this many periods.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@project_option
+@progress_option
+def candidates_command(paths, periods, end, max_lag, fmt, project_file, progress) -> None:
+    """Score the candidate North Stars on the data and recommend one.
+
+    Each metric under `candidates:`, and the current North Star, gets one
+    column per criterion of the method: leads the outcome, separates retained
+    from churned units, headroom, sensitivity to the inputs, inflatability and
+    stability. The recommendation gives its reasons; what data cannot judge
+    (customer value, criteria without the data they need) is listed.
+    """
+
+    result = validated(paths, project_file)
+    try:
+        found = candidates.run(
+            result.specs, result.project, periods=periods, end=end, max_lag=max_lag, progress=_progress(progress)
+        )
+    except WarehouseError as exc:
+        fail(exc)
+    terminal.finish()
+    click.echo(escape_bidi(candidates.FORMATS[fmt](found)), nl=fmt != "markdown")
 
 
 @click.command("demo-data")
