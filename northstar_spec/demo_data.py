@@ -9,6 +9,12 @@ Every product's data has the shapes the method's charts should show: growth,
 weekly seasonality, a launch spike followed by a drop, entities that activate
 and churn, a recent guardrail breach, and an outcome (payouts, seats, stays,
 upgrades) that follows the North Star about two weeks later.
+
+Rows also carry dimensions to break metrics down by (country, plan,
+platform). Each is a fixed function of the row's unit id (a team, an
+account, a guest, a listener), not a random draw: adding them left every
+other value of a seed unchanged, and a unit stays in one segment, so
+distinct counts add up over segments.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -23,7 +30,7 @@ import sqlalchemy as sa
 
 DAYS = 18 * 31  # a little over 18 months
 #: Bumped whenever the generated rows change, so a kept demo warehouse is rebuilt.
-DATA_VERSION = 2
+DATA_VERSION = 3
 #: Written by demo-data only: lists the tables it owns, so it never drops a user's table.
 META_TABLE = "northstar_demo_tables"
 
@@ -80,6 +87,38 @@ class _World:
 
     def breach(self, day: dt.date, weeks: tuple[int, ...] = (3, 4)) -> bool:
         return self.weeks_ago(day) in weeks
+
+
+#: Segments and their weights: what share of units falls in each.
+COUNTRIES = (("US", 40), ("DE", 20), ("GB", 15), ("FR", 15), ("BR", 10))
+PLANS = (("free", 55), ("team", 35), ("business", 10))
+PLATFORMS = (("ios", 45), ("android", 40), ("web", 15))
+
+
+def segment(unit: str | None, segments: tuple[tuple[str, int], ...], salt: str) -> str | None:
+    """The segment of a unit: the same every time, spread by the weights (None without a unit)."""
+    if unit is None:
+        return None
+    point = zlib.crc32(f"{salt}:{unit}".encode()) % sum(w for _, w in segments)
+    for name, weight in segments:
+        if point < weight:
+            return name
+        point -= weight
+    raise AssertionError("unreachable")
+
+
+def _with_dimensions(table: Table, unit: int, dimensions: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]) -> Table:
+    """The table with one column per dimension, each a function of the row's unit (column `unit`)."""
+    table.columns += [(name, sa.String(16)) for name, _ in dimensions]
+    known: dict[str | None, tuple[str | None, ...]] = {}
+
+    def cells(who: str | None) -> tuple[str | None, ...]:
+        if who not in known:
+            known[who] = tuple(segment(who, segments, name) for name, segments in dimensions)
+        return known[who]
+
+    table.rows = [(*row, *cells(row[unit])) for row in table.rows]
+    return table
 
 
 B2B_WEEKDAYS = (1.15, 1.1, 1.1, 1.05, 0.95, 0.35, 0.3)
@@ -162,7 +201,7 @@ def invoicing(world: _World) -> Table:
         1.0,
         lambda r, at: (at, "payout_settled", r[2], None, "online", None),
     )
-    return table
+    return _with_dimensions(table, 2, (("country", COUNTRIES),))
 
 
 def collab(world: _World) -> Table:
@@ -201,7 +240,7 @@ def collab(world: _World) -> Table:
     _outcome(
         world, table, lambda r: r[1] == "project_completed", 0.5, lambda r, at: (at, "seat_added", r[2], None, None)
     )
-    return table
+    return _with_dimensions(table, 2, (("country", COUNTRIES), ("plan", PLANS)))
 
 
 def bookings(world: _World) -> Table:
@@ -269,7 +308,7 @@ def bookings(world: _World) -> Table:
         0.94,
         lambda r, at: (at, "stay_completed", r[2], None, r[4], r[5], r[6]),
     )
-    return table
+    return _with_dimensions(table, 2, (("country", COUNTRIES),))
 
 
 def listening(world: _World) -> Table:
@@ -349,7 +388,7 @@ def listening(world: _World) -> Table:
         0.1,
         lambda r, at: (at, "premium_upgraded", r[2], None, None, None),
     )
-    return table
+    return _with_dimensions(table, 2, (("platform", PLATFORMS),))
 
 
 GENERATORS: list[Callable[[_World], Table]] = [invoicing, collab, bookings, listening]

@@ -68,6 +68,11 @@ Our North Star moved from 3 to 2 this week (-33.3%).
 Target: 4 by 2027-06-30, 50.0% of the way, 2 to go. \
 The outcome it should lead, Paying customers (`paying_customers`): 1 (-66.7%).
 
+## What drove the change
+
+There is not enough data to judge the move (2 earlier periods, at least 6 needed). \
+The inputs have too little history to test their leads.
+
 ## Inputs, largest move first
 
 | input | owner | should go | before | now | change |

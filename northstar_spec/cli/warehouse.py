@@ -123,8 +123,10 @@ def digest_command(paths, today, fmt, project_file, progress) -> None:
     """Write the weekly digest: markdown, plain text or JSON.
 
     For each spec: how the North Star moved in the last complete period and
-    against its target, the inputs that moved most, the guardrails, and the
-    reviews that are due or overdue.
+    against its target, what drove the change (whether it is noise, the
+    segments and the input behind it, as `northstar explain` says), the
+    inputs that moved most, the guardrails, and the reviews that are due or
+    overdue.
     """
 
     result = validated(paths, project_file)
@@ -132,7 +134,8 @@ def digest_command(paths, today, fmt, project_file, progress) -> None:
         if fmt == "json":
             day = today or dt.date.today()
             evaluation = evaluate(result.specs, result.project, periods=2, end=day, progress=_progress(progress))
-            text = json.dumps(digest_formats.as_json(result.specs, evaluation, day), indent=2) + "\n"
+            explained = explain.run(result.specs, result.project, end=day, progress=_progress(progress))
+            text = json.dumps(digest_formats.as_json(result.specs, evaluation, day, explained), indent=2) + "\n"
         else:
             text = digest.digest(result.specs, result.project, today=today, progress=_progress(progress))
             text = digest_formats.as_text(text) if fmt == "text" else text

@@ -22,8 +22,8 @@ The change between a period and the one before is explained three ways:
   history window; the North Star change it accounts for is the regression
   slope at that lag times the input's change `lag` periods earlier. An
   input explains the move when its lead is significant and that expected
-  change goes the way the North Star went; the driver is the one that
-  accounts for most.
+  change goes the way the North Star went and is at least MATERIAL (a
+  fifth) of it; the driver is the one that accounts for most.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ from northstar_spec.warehouse.pushdown import Query, as_number, period_key
 #: Periods of history behind the explained one: the inputs' leads and the move's baseline.
 DEFAULT_HISTORY = 26
 DEFAULT_MAX_LAG = 4
+#: An input explains a move when what it accounts for is at least this share of it (same direction).
+MATERIAL = 0.2
 #: Segments shown per dimension.
 DEFAULT_TOP = 3
 NONE_SEGMENT = "(none)"
@@ -285,6 +287,7 @@ def input_effect(series: Series, ns: Series, max_lag: int) -> InputEffect:
         and expected is not None
         and actual is not None
         and expected * actual > 0
+        and abs(expected) >= MATERIAL * abs(actual)
     )
     return InputEffect(metric, lag, best.fit, moved, expected, explains)
 
@@ -424,9 +427,14 @@ def input_sentence(effect: InputEffect, grain: str) -> str:
     return text + ("" if effect.explains else " (does not explain this move)")
 
 
-def summary(e: Explanation, top: int = 1) -> str:
+def summary(e: Explanation, top: int = 1, *, with_headline: bool = True) -> str:
     """The digest's paragraph: is the move real, which segment, which input."""
-    parts = [headline(e)]
+    if with_headline:
+        parts = [headline(e)]
+    elif e.move.verdict == stats.NOT_ENOUGH:
+        parts = [f"There is {e.move.text()}."]
+    else:
+        parts = [f"Against its own history the move is {e.move.text()}."]
     for b in e.breakdowns:
         best = [s for s in b.segments if s.contribution is not None][:top]
         if best and b.delta:
@@ -446,6 +454,8 @@ def summary(e: Explanation, top: int = 1) -> str:
             f"{formatting.percent(driver.change)} {_lags(driver.lag, e.grain)} "
             f"(worth {formatting.percent(driver.expected)} of the North Star; {driver.correlation.text()})."
         )
+    elif e.inputs and all(x.lag is None for x in e.inputs):
+        parts.append("The inputs have too little history to test their leads.")
     elif e.inputs:
         parts.append("No input's backtested lead explains this move.")
     return " ".join(parts)
