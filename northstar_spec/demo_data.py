@@ -8,7 +8,10 @@ has data and the unfinished current week exists to be left out.
 Every product's data has the shapes the method's charts should show: growth,
 weekly seasonality, a launch spike followed by a drop, entities that activate
 and churn, a recent guardrail breach, and an outcome (payouts, seats, stays,
-upgrades) that follows the North Star about two weeks later.
+upgrades) that follows the North Star about two weeks later. Teamspace's
+last complete week has a dip that one country explains (an outage in
+Germany: no German team completed a project), for `northstar explain` and
+the digest to find.
 
 Rows also carry dimensions to break metrics down by (country, plan,
 platform). Each is a fixed function of the row's unit id (a team, an
@@ -30,7 +33,7 @@ import sqlalchemy as sa
 
 DAYS = 18 * 31  # a little over 18 months
 #: Bumped whenever the generated rows change, so a kept demo warehouse is rebuilt.
-DATA_VERSION = 3
+DATA_VERSION = 3  # 3: dimension columns, and the outage in Teamspace's last week
 #: Written by demo-data only: lists the tables it owns, so it never drops a user's table.
 META_TABLE = "northstar_demo_tables"
 
@@ -240,7 +243,26 @@ def collab(world: _World) -> Table:
     _outcome(
         world, table, lambda r: r[1] == "project_completed", 0.5, lambda r, at: (at, "seat_added", r[2], None, None)
     )
-    return _with_dimensions(table, 2, (("country", COUNTRIES), ("plan", PLANS)))
+    table = _with_dimensions(table, 2, (("country", COUNTRIES), ("plan", PLANS)))
+    return _outage(world, table, "DE")
+
+
+def _outage(world: _World, table: Table, country: str) -> Table:
+    """Last week no team of one country completed a project (a regional outage):
+    the change `northstar explain` and the digest should put on that country.
+
+    Rows are only taken out, so every other row of a seed stays as it was."""
+    at = [name for name, _ in table.columns].index("country")
+
+    def out(row: tuple) -> bool:
+        return (
+            row[1] == "project_completed"
+            and row[at] == country
+            and world.weeks_ago(row[0].date()) == 1
+        )
+
+    table.rows = [row for row in table.rows if not out(row)]
+    return table
 
 
 def bookings(world: _World) -> Table:

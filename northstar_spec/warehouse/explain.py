@@ -436,7 +436,8 @@ def summary(e: Explanation, top: int = 1, *, with_headline: bool = True) -> str:
     else:
         parts = [f"Against its own history the move is {e.move.text()}."]
     for b in e.breakdowns:
-        best = [s for s in b.segments if s.contribution is not None][:top]
+        # The segment that moved most the way the North Star went.
+        best = [s for s in b.segments if s.contribution is not None and s.contribution * (b.delta or 0) > 0][:top]
         if best and b.delta:
             s = best[0]
             share = b.share(s)
