@@ -9,8 +9,8 @@ the median of --runs runs of each, and each as a multiple of the scan.
 
 explain runs one evaluation (26 weeks, the North Star and its inputs) and
 one query per dimension over two weeks; candidates one evaluation (52
-weeks, every metric but the counter-metrics, four candidates) and three
-per-unit aggregates per candidate.
+weeks, every metric but the counter-metrics, four candidates) and one
+query grouped by unit for all of them.
 Run: python benchmarks/drivers.py [--scale S] [--runs N] [--postgres]
 """
 

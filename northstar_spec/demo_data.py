@@ -255,11 +255,7 @@ def _outage(world: _World, table: Table, country: str) -> Table:
     at = [name for name, _ in table.columns].index("country")
 
     def out(row: tuple) -> bool:
-        return (
-            row[1] == "project_completed"
-            and row[at] == country
-            and world.weeks_ago(row[0].date()) == 1
-        )
+        return row[1] == "project_completed" and row[at] == country and world.weeks_ago(row[0].date()) == 1
 
     table.rows = [row for row in table.rows if not out(row)]
     return table

@@ -18,6 +18,9 @@ per criterion; what data cannot judge is said, never guessed:
   when a two-proportion z-test finds it significant.
 - headroom: the share of the last period's active units that did not do
   the action: room to grow without new units.
+
+The three criteria on units come from one query per source, grouped by
+unit, for all candidates at once (Units): one row per unit comes back.
 - sensitivity: the share of the inputs whose changes significantly lead
   the candidate's (the levers move it).
 - inflatability: how much of the candidate the top 10 % of units produce
@@ -185,27 +188,113 @@ def stability(series: Series) -> Criterion:
 # --- the criteria on units, pushed down --------------------------------------------
 
 
-def _unit_query(warehouses: Warehouses, spec: Spec, metric: Metric) -> tuple[Query, sa.ColumnElement] | str:
-    """The source's query and its unit column, or why units cannot be judged."""
+@dataclass
+class Units:
+    """What one per-unit query found for one candidate: did it early, did it last period, its part."""
+
+    separation: stats.Separation | None = None
+    reach: tuple[int, int] | None = None
+    parts: list[float] = dataclasses.field(default_factory=list)
+
+
+def _unit_problem(spec: Spec, metric: Metric) -> str | None:
+    """Why the criteria on units cannot be judged for a metric, or None."""
     source = spec.sources.get(metric.source)
     if source is None or not source.unit:
         return f"source {metric.source!r} declares no `unit:` column"
     if metric.sql is not None:
         return "a raw SQL aggregate names no action to follow per unit"
-    query = Query(warehouses, spec, metric.source, metric)
+    return None
+
+
+def _additive_measure(metric: Metric) -> bool:
+    measure = metric.measure or (metric.ratio.numerator.measure if metric.ratio else None)
+    return measure is not None and measure.aggregate in ("count", "sum", "count_distinct")
+
+
+def units(
+    warehouses: Warehouses, spec: Spec, source_id: str, metrics: Sequence[Metric], grain: str, starts: Sequence[dt.date]
+) -> dict[str, Units]:
+    """One query over the window, grouped by unit, for every candidate of one source.
+
+    Per unit: active before the last `retained.within` periods, retained in
+    them, active in the last period; and per candidate whether the unit did
+    its action before the cut and in the last period, and its part of the
+    candidate (for counts and sums). One row per unit comes back.
+    """
+    query = Query(warehouses, spec, source_id, metrics[0])
+    source = query.source
+    retained = spec.retained if spec.retained and spec.retained.source == source_id else None
+    within = retained.within if retained else 1
+    cut = starts[max(1, len(starts) - within)]
+    last = starts[-1]
     try:
-        unit = column_expression(spec, source.path + ("unit",), source.unit, query.dialect)
+        unit = column_expression(spec, source.path + ("unit",), source.unit or "", query.dialect)
+        time = column_expression(spec, source.path + ("time_column",), source.time_column, query.dialect)
+        kept_rows = (
+            condition_expression(spec, query.dialect, (retained.path + ("filter",), retained.filter))
+            if retained
+            else None
+        )
+        actions = [action_condition(spec, m, query.dialect) for m in metrics]
+        values = [
+            (ratio_expressions(spec, m, query.dialect)[0] if m.ratio else metric_expression(spec, m, query.dialect))
+            if _additive_measure(m)
+            else sa.literal(0)
+            for m in metrics
+        ]
     except FragmentError as exc:
         raise WarehouseError(str(exc)) from None
-    return query, unit
+
+    def flag(condition) -> sa.ColumnElement:
+        return sa.func.max(sa.case((condition, 1), else_=0))
+
+    early = time < sa.literal(cut, sa.Date)
+    late = time >= sa.literal(cut, sa.Date)
+    recent = time >= sa.literal(last, sa.Date)
+    columns = [flag(early), flag(sa.and_(late, kept_rows)) if kept_rows is not None else sa.literal(0), flag(recent)]
+    for action, value in zip(actions, values):
+        columns += [
+            flag(sa.and_(early, action) if action is not None else early),
+            flag(sa.and_(recent, action) if action is not None else recent),
+            value,
+        ]
+    rows = query.rows(grain, starts)
+    statement = (
+        sa.select(*(c.label(f"c{i}") for i, c in enumerate(columns)))
+        .select_from(rows)
+        .where(unit.isnot(None))
+        .group_by(unit)
+    )
+    found = query.fetch(statement, f"the per-unit facts of the candidates on source {source_id!r}")
+    counts = [[0, 0, 0, 0] for _ in metrics]  # did, did and kept, active, active and kept
+    reach = [[0, 0] for _ in metrics]
+    parts: list[list[float]] = [[] for _ in metrics]
+    for row in found:
+        active, kept, now = (int(as_number(v) or 0) for v in row[:3])
+        for i in range(len(metrics)):
+            did, did_now, value = row[3 + 3 * i : 6 + 3 * i]
+            did, did_now = int(as_number(did) or 0), int(as_number(did_now) or 0)
+            if active:
+                counts[i][0] += did
+                counts[i][1] += did * kept
+                counts[i][2] += 1
+                counts[i][3] += kept
+            if now:
+                reach[i][0] += did_now
+                reach[i][1] += 1
+            number = as_number(value)
+            if number:
+                parts[i].append(float(number))
+    out = {}
+    for i, metric in enumerate(metrics):
+        did, did_kept, active, active_kept = counts[i]
+        separation = stats.Separation(did, did_kept, active - did, active_kept - did_kept) if retained else None
+        out[metric.id] = Units(separation, (reach[i][0], reach[i][1]), parts[i])
+    return out
 
 
-def _time(query: Query) -> sa.ColumnElement:
-    source = query.source
-    return column_expression(query.spec, source.path + ("time_column",), source.time_column, query.dialect)
-
-
-def separation(warehouses: Warehouses, spec: Spec, metric: Metric, grain: str, starts: Sequence[dt.date]) -> Criterion:
+def separation(spec: Spec, metric: Metric, starts: Sequence[dt.date], found: Units | None) -> Criterion:
     retained = spec.retained
     if retained is None:
         return Criterion(None, "the spec does not say what retained means (`retained:`)")
@@ -213,50 +302,18 @@ def separation(warehouses: Warehouses, spec: Spec, metric: Metric, grain: str, s
         return Criterion(None, f"it reads source {metric.source!r}, `retained:` reads {retained.source!r}")
     if len(starts) <= retained.within + 1:
         return Criterion(None, f"{stats.NOT_ENOUGH}: the window is not longer than `retained.within`")
-    found = _unit_query(warehouses, spec, metric)
-    if isinstance(found, str):
-        return Criterion(None, found)
-    query, unit = found
-    cut = starts[len(starts) - retained.within]
-    try:
-        action = action_condition(spec, metric, query.dialect)
-        kept_rows = condition_expression(spec, query.dialect, (retained.path + ("filter",), retained.filter))
-    except FragmentError as exc:
-        raise WarehouseError(str(exc)) from None
-    assert kept_rows is not None  # the schema wants a filter
-    time = _time(query)
-    early = time < sa.literal(cut, sa.Date)
-    late = time >= sa.literal(cut, sa.Date)
-    did_rows = sa.and_(early, action) if action is not None else early
-    rows = query.rows(grain, starts)
-    units = (
-        sa.select(
-            sa.func.max(sa.case((did_rows, 1), else_=0)).label("did"),
-            sa.func.max(sa.case((sa.and_(late, kept_rows), 1), else_=0)).label("kept"),
-            sa.func.max(sa.case((early, 1), else_=0)).label("active"),
-        )
-        .select_from(rows)
-        .where(unit.isnot(None))
-        .group_by(unit)
-        .subquery("northstar_units")
-    )
-    statement = sa.select(
-        sa.func.sum(units.c.did),
-        sa.func.sum(units.c.did * units.c.kept),
-        sa.func.sum(units.c.active),
-        sa.func.sum(units.c.active * units.c.kept),
-    ).where(units.c.active == 1)
-    ((did, did_kept, active, active_kept),) = query.fetch(statement, f"the retention split of {metric.id!r}")
-    did, did_kept, active, active_kept = (int(as_number(v) or 0) for v in (did, did_kept, active, active_kept))
-    split = stats.Separation(did, did_kept, active - did, active_kept - did_kept)
+    problem = _unit_problem(spec, metric)
+    if problem or found is None or found.separation is None:
+        return Criterion(None, problem or "no unit to follow")
+    split = found.separation
     a, b = split.rates
     if a is None or b is None:
         who = "no active unit did it" if a is None else "every active unit did it"
         return Criterion(None, f"{who}: nothing to compare")
     p = split.p
     text = (
-        f"retained {formatting.percent(a, signed=False)} of {did} units that did it against "
-        f"{formatting.percent(b, signed=False)} of {active - did} that did not"
+        f"retained {formatting.percent(a, signed=False)} of {split.did} units that did it against "
+        f"{formatting.percent(b, signed=False)} of {split.did_not} that did not"
         + (f", p {'< 0.001' if p < 0.001 else f'= {p:.3f}'}" if p is not None else "")
     )
     lift = split.lift or 0.0
@@ -264,48 +321,25 @@ def separation(warehouses: Warehouses, spec: Spec, metric: Metric, grain: str, s
     return Criterion(min(1.0, lift) if good else 0.0, text)
 
 
-def headroom(warehouses: Warehouses, spec: Spec, metric: Metric, grain: str, starts: Sequence[dt.date]) -> Criterion:
-    found = _unit_query(warehouses, spec, metric)
-    if isinstance(found, str):
-        return Criterion(None, found)
-    query, unit = found
-    try:
-        action = action_condition(spec, metric, query.dialect)
-    except FragmentError as exc:
-        raise WarehouseError(str(exc)) from None
-    rows = query.rows(grain, starts[-1:])
-    acting = sa.case((action, unit)) if action is not None else unit
-    statement = sa.select(sa.func.count(sa.distinct(acting)), sa.func.count(sa.distinct(unit))).select_from(rows)
-    ((did, active),) = query.fetch(statement, f"the reach of {metric.id!r}")
-    did, active = int(as_number(did) or 0), int(as_number(active) or 0)
+def headroom(spec: Spec, metric: Metric, found: Units | None) -> Criterion:
+    problem = _unit_problem(spec, metric)
+    if problem or found is None or found.reach is None:
+        return Criterion(None, problem or "no unit to follow")
+    did, active = found.reach
     if not active:
         return Criterion(None, "no active unit in the last period")
-    reach = did / active
-    return Criterion(1 - reach, f"{formatting.percent(1 - reach, signed=False)} of active units do not do it yet")
+    room = 1 - did / active
+    return Criterion(room, f"{formatting.percent(room, signed=False)} of active units do not do it yet")
 
 
-def inflatability(
-    warehouses: Warehouses, spec: Spec, metric: Metric, grain: str, starts: Sequence[dt.date]
-) -> Criterion:
-    found = _unit_query(warehouses, spec, metric)
-    if isinstance(found, str):
-        return Criterion(None, found)
-    query, unit = found
+def inflatability(spec: Spec, metric: Metric, found: Units | None) -> Criterion:
+    problem = _unit_problem(spec, metric)
+    if problem or found is None:
+        return Criterion(None, problem or "no unit to follow")
     measure = metric.measure or (metric.ratio.numerator.measure if metric.ratio else None)
-    if measure is None or measure.aggregate not in ("count", "sum", "count_distinct"):
+    if measure is None or not _additive_measure(metric):
         return Criterion(None, "not a count or a sum: units' parts do not add up to it")
-    try:
-        value = (
-            ratio_expressions(spec, metric, query.dialect)[0]
-            if metric.ratio
-            else metric_expression(spec, metric, query.dialect)
-        )
-    except FragmentError as exc:
-        raise WarehouseError(str(exc)) from None
-    rows = query.rows(grain, starts)
-    statement = sa.select(value).select_from(rows).where(unit.isnot(None)).group_by(unit)
-    parts = [as_number(row[0]) for row in query.fetch(statement, f"the units' parts of {metric.id!r}")]
-    share = stats.top_share([p for p in parts if p is not None], TOP_UNITS)
+    share = stats.top_share(found.parts, TOP_UNITS)
     if share is None:
         return Criterion(None, "no unit did it in the window")
     source = spec.sources[metric.source]
@@ -327,20 +361,20 @@ def inflatability(
 
 
 def score(
-    warehouses: Warehouses,
     spec: Spec,
     series: Series,
     outcome: Series | None,
     inputs: Sequence[Series],
     max_lag: int,
+    found: Units | None,
 ) -> Scored:
     metric, starts = series.metric, series.periods
     criteria = {
         "leads": leads(series, outcome, max_lag),
-        "separates": separation(warehouses, spec, metric, series.grain, starts),
-        "headroom": headroom(warehouses, spec, metric, series.grain, starts),
+        "separates": separation(spec, metric, starts, found),
+        "headroom": headroom(spec, metric, found),
         "sensitivity": sensitivity(series, inputs, max_lag),
-        "inflatability": inflatability(warehouses, spec, metric, series.grain, starts),
+        "inflatability": inflatability(spec, metric, found),
         "stability": stability(series),
     }
     return Scored(metric, metric.role is Role.NORTH_STAR, criteria)
@@ -376,13 +410,20 @@ def run(
         )
         outcome = evaluation.outcome_of(spec)
         inputs = [evaluation.of(spec, m) for m in spec.inputs]
-        with Warehouses(project, environ) as warehouses:
-            scored = tuple(
-                score(warehouses, spec, evaluation.of(spec, m), outcome, inputs, max_lag)
-                for m in (spec.north_star, *spec.candidates)
-            )
-        notes = () if spec.retained else ("add `retained:` to judge which candidate separates retained units",)
         ns = evaluation.of(spec, spec.north_star)
+        scored_metrics = (spec.north_star, *spec.candidates)
+        by_source: dict[str, list[Metric]] = {}
+        for metric in scored_metrics:
+            if _unit_problem(spec, metric) is None:
+                by_source.setdefault(metric.source, []).append(metric)
+        facts: dict[str, Units] = {}
+        with Warehouses(project, environ) as warehouses:
+            for source_id, metrics in by_source.items():
+                facts.update(units(warehouses, spec, source_id, metrics, grain, ns.periods))
+        scored = tuple(
+            score(spec, evaluation.of(spec, m), outcome, inputs, max_lag, facts.get(m.id)) for m in scored_metrics
+        )
+        notes = () if spec.retained else ("add `retained:` to judge which candidate separates retained units",)
         chosen.append(Choice(spec, grain, ns.periods, scored, notes))
     return chosen
 
