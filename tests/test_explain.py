@@ -346,3 +346,13 @@ def test_the_demo_digest_names_what_drove_the_week(backend, tmp_path):
     for breakdown in found["breakdowns"]:  # a team is in one country and one plan: the segments add up exactly
         assert breakdown["not_attributed"] == 0
         assert sum(s["contribution"] for s in breakdown["segments"]) == found["after"] - found["before"]
+
+
+def test_a_dimension_the_table_lacks_is_a_located_error(stand, tmp_path):
+    _, env = stand
+    write_project(tmp_path, "stand_events")
+    spec = tmp_path / "specs" / "lemonade.yaml"
+    spec.write_text(spec.read_text().replace("dimensions: [country, plan]", "dimensions: [country, region]"))
+    done = run_cli("explain", "--end", END.isoformat(), cwd=tmp_path, env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("northstar: specs/lemonade.yaml:13:27: the breakdown of 'weekly_orders' by 'region'")

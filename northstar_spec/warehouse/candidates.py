@@ -266,7 +266,11 @@ def units(
         .where(unit.isnot(None))
         .group_by(unit)
     )
-    found = query.fetch(statement, f"the per-unit facts of the candidates on source {source_id!r}")
+    found = query.fetch(
+        statement,
+        f"the per-unit facts ({source.unit!r}) of candidates {', '.join(m.id for m in metrics)}",
+        source.path + ("unit",),
+    )
     counts = [[0, 0, 0, 0] for _ in metrics]  # did, did and kept, active, active and kept
     reach = [[0, 0] for _ in metrics]
     parts: list[list[float]] = [[] for _ in metrics]

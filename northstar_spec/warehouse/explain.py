@@ -228,7 +228,9 @@ def breakdowns(warehouses: Warehouses, spec: Spec, ns: Series) -> list[Breakdown
             .select_from(rows)
             .group_by(period, segment)
         )
-        result = query.fetch(statement, f"the breakdown of {metric.id!r} by {dimension!r}")
+        result = query.fetch(
+            statement, f"the breakdown of {metric.id!r} by {dimension!r}", source.path + ("dimensions", i)
+        )
         cells: dict[str, list[float | None]] = {}
         for row in result:
             when = period_key(row[0], ns.grain, starts)

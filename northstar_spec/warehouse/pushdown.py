@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from northstar_spec.spec.loading import JsonPath
 from northstar_spec.spec.model import Metric, Source, Spec
 from northstar_spec.spec.sql import FragmentError, runtime_dialect
 from northstar_spec.warehouse import periods as calendar
@@ -51,26 +52,25 @@ class Query:
     def period(self, rows: Any) -> Any:
         return rows.c[PERIOD]
 
-    def fetch(self, query: sa.sql.Select, what: str) -> list[tuple]:
-        """Run one aggregate; WarehouseError naming the spec, the source and `what` when it fails."""
+    def fetch(self, query: sa.sql.Select, what: str, path: JsonPath | None = None) -> list[tuple]:
+        """Run one aggregate; WarehouseError at `path` (default: the source), naming the source and
+        `what`, when it fails."""
         source, warehouse = self.source, self.warehouse
+        where = self.spec.at(path or source.path)
         with connection_for(warehouse, self.spec, source) as connection:
             try:
                 return [tuple(row) for row in connection.execute(query).fetchall()]
             except StatementRefused as exc:
                 raise WarehouseError(
-                    f"{self.spec.at(source.path)}: {what} was refused before it reached database "
-                    f"{warehouse.name!r}: {exc}"
+                    f"{where}: {what} was refused before it reached database {warehouse.name!r}: {exc}"
                 ) from None
             except Exception as exc:
                 if timed_out(exc):
                     raise WarehouseError(
-                        f"{self.spec.at(source.path)}: {what} (source {source.id!r}) did not finish within "
+                        f"{where}: {what} (source {source.id!r}) did not finish within "
                         f"{warehouse.timeout:g} s, the statement timeout of database {warehouse.name!r}"
                     ) from None
-                raise WarehouseError(
-                    f"{self.spec.at(source.path)}: {what} (source {source.id!r}) failed: {warehouse.cause(exc)}"
-                ) from None
+                raise WarehouseError(f"{where}: {what} (source {source.id!r}) failed: {warehouse.cause(exc)}") from None
 
 
 def as_number(raw: Any) -> float | None:
