@@ -28,6 +28,8 @@ WITHIN = 4
 #: Teams completing a project each week (t0 … t{n-1}); seats follow two weeks later.
 PROJECTS = [6, 9, 7, 11, 8, 13, 10, 9, 12, 15, 11, 10, 14, 12, 9, 13, 11, 15, 12, 14]
 SEATS = [6, 6, *PROJECTS[:-2]]
+#: Projects started each week: a week ahead of those completed (the input that moves the winner).
+STARTS = [*PROJECTS[1:], 12]
 TEAMS = 30
 HEAVY = ("t20", "t21")
 END = START + dt.timedelta(weeks=WEEKS, days=2)
@@ -73,12 +75,12 @@ inputs:
     lever: frequency
     direction: increase
     owner: growth
-  - id: visiting_teams
-    name: Visiting teams
+  - id: projects_started
+    name: Projects started
     source: work
-    measure: {{aggregate: count_distinct, column: team_id}}
-    filter: "event_type = 'visit'"
-    lever: breadth
+    measure: {{aggregate: count}}
+    filter: "event_type = 'start'"
+    lever: activation
     direction: increase
     owner: growth
 counter_metrics:
@@ -146,6 +148,8 @@ def rows() -> list[dict]:
         add(monday + dt.timedelta(hours=1), "visit", f"t{week % TEAMS}")
         for i in range(PROJECTS[week]):  # teams t0 … t14 complete projects
             add(monday + dt.timedelta(days=1, minutes=i), "project", f"t{i}")
+        for i in range(STARTS[week]):
+            add(monday + dt.timedelta(minutes=40 + i), "start", "t0")
         for i in range(SEATS[week]):
             add(monday + dt.timedelta(days=2, minutes=i), "seat", "t0")
         for team in HEAVY:
@@ -204,6 +208,8 @@ def test_the_candidate_built_to_lead_and_separate_wins(teams):
     assert winner["separates"]["text"].startswith("retained 100.0% of 15 units that did it against 0.0% of 15")
     assert winner["headroom"]["score"] == pytest.approx(1 - 14 / 30)  # 14 of 30 teams completed one last week
     assert winner["inflatability"]["flag"] is False
+    assert winner["sensitivity"]["score"] == pytest.approx(1 / 3)
+    assert winner["sensitivity"]["text"] == "1 of 3 inputs lead it (projects_started)"
     assert "repeating the action does not raise it" in winner["inflatability"]["text"]
 
 
