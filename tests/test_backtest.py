@@ -242,7 +242,7 @@ def test_backtest_text_and_markdown(history):
         "(r = 1.00, n = 11, 95% CI 1.00 to 1.00, p < 0.001)"
     )
     visitors = next(line for line in lines if line.startswith("weekly_visitors"))
-    assert visitors.endswith("lag 2 (1.00)")
+    assert visitors.endswith("lag 2 (1.00, n = 11, p < 0.001)")
     assert lines[-1] == "No red flags."
     markdown = run_cli(*args, "--format", "markdown", cwd=folder, env=env)
     assert markdown.stdout.startswith("## Backtest: Corner Shop (corner-shop): 14 weeks")

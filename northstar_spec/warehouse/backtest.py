@@ -361,7 +361,12 @@ def _best(found: Lead, grain: str) -> str:
     best = found.best
     if best is None:
         return "not enough data"
-    return f"lag {best.lag} ({_r(best.r)})" + ("" if best.enough else f", n = {best.pairs}: not enough data")
+    if not best.enough:
+        return f"lag {best.lag} ({_r(best.r)}), n = {best.pairs}: not enough data"
+    p = best.fit.p
+    return f"lag {best.lag} ({_r(best.r)}, n = {best.pairs}, " + (
+        "p < 0.001)" if p is not None and p < 0.001 else f"p = {p:.3f})"
+    )
 
 
 def _title(b: Backtest) -> str:
