@@ -47,7 +47,7 @@ def render(spec: Spec, evaluation: Evaluation, today: dt.date, explained: explai
         f"# {spec.product.name}: {ADJECTIVE[ns.grain]} digest, {periods.name(ns.periods[-1], ns.grain)}",
         *_headline(spec, ns, evaluation),
         _drivers(explained),
-        _inputs(spec, evaluation),
+        _inputs(spec, evaluation, explained),
         _guardrails(spec, evaluation),
         _reviews(spec, today),
     ]
@@ -92,7 +92,9 @@ def _drivers(explained: explain.Explanation | None) -> str:
     return "## What drove the change\n\n" + explain.summary(explained, with_headline=False)
 
 
-def _inputs(spec: Spec, evaluation: Evaluation) -> str:
+def _inputs(spec: Spec, evaluation: Evaluation, explained: explain.Explanation | None = None) -> str:
+    """The inputs, largest move first, each with whether its move is more than noise (at the North Star's grain)."""
+    moves = {e.metric.id: explain.verdict(e.move) for e in explained.inputs} if explained else {}
     rows = []
     for metric in spec.inputs:
         series = evaluation.of(spec, metric)
@@ -110,10 +112,11 @@ def _inputs(spec: Spec, evaluation: Evaluation) -> str:
             formatting.number(series.previous),
             formatting.number(series.last),
             formatting.percent(moved),
+            moves.get(metric.id, "–") if series.grain == ns_grain else "–",
         ]
         for _, metric, series, moved in rows
     ]
-    header = ["input", "owner", "should go", "before", "now", "change"]
+    header = ["input", "owner", "should go", "before", "now", "change", "against its history"]
     return "## Inputs, largest move first\n\n" + formatting.markdown_table(header, table, right={3, 4, 5})
 
 

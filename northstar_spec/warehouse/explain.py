@@ -106,6 +106,8 @@ class InputEffect:
     #: The North Star's relative change it accounts for.
     expected: float | None
     explains: bool
+    #: The input's own last move against its history (stats.move).
+    move: stats.Move
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,7 @@ def input_effect(series: Series, ns: Series, max_lag: int) -> InputEffect:
     judged = [c for c in found.correlations if c.fit.enough and c.r is not None]
     if not judged:
         best_stats = max((c.fit for c in found.correlations), key=lambda c: c.n, default=stats.Correlation(None, 0))
-        return InputEffect(metric, None, best_stats, None, None, False)
+        return InputEffect(metric, None, best_stats, None, None, False, stats.move(series.values, series.grain))
     best = max(judged, key=lambda c: (c.r or -2.0, -c.lag))
     x = backtest.changes(stats.started(series.values))
     if invert:
@@ -291,7 +293,7 @@ def input_effect(series: Series, ns: Series, max_lag: int) -> InputEffect:
         and expected * actual > 0
         and abs(expected) >= MATERIAL * abs(actual)
     )
-    return InputEffect(metric, lag, best.fit, moved, expected, explains)
+    return InputEffect(metric, lag, best.fit, moved, expected, explains, stats.move(series.values, series.grain))
 
 
 # --- running -------------------------------------------------------------------
@@ -415,18 +417,26 @@ def segment_sentence(b: Breakdown, top: int = DEFAULT_TOP) -> str:
     return sentence + "."
 
 
+def verdict(move: stats.Move) -> str:
+    """A move's verdict in a few words: the size of the surprise when it can be judged."""
+    if move.verdict == stats.NOT_ENOUGH or move.z is None:
+        return move.verdict
+    return f"{move.verdict} (z {move.z:+.1f})" if abs(move.z) != float("inf") else move.verdict
+
+
 def input_sentence(effect: InputEffect, grain: str) -> str:
     metric = effect.metric
+    own = f"; its last move: {verdict(effect.move)}"
     if effect.lag is None:
-        return f"{metric.id}: {effect.correlation.text()}"
+        return f"{metric.id}: {effect.correlation.text()}{own}"
     lead = f"{metric.id} (best lag {effect.lag}, {effect.correlation.text()})"
     if effect.expected is None:
-        return f"{lead}: no change to carry over"
+        return f"{lead}: no change to carry over{own}"
     text = (
         f"{lead}: moved {formatting.percent(effect.change)} {_lags(effect.lag, grain)}, "
         f"worth {formatting.percent(effect.expected)} of the North Star"
     )
-    return text + ("" if effect.explains else " (does not explain this move)")
+    return text + ("" if effect.explains else " (does not explain this move)") + own
 
 
 def summary(e: Explanation, top: int = 1, *, with_headline: bool = True) -> str:
@@ -561,6 +571,7 @@ def to_json(e: Explanation) -> dict:
                 "change": x.change,
                 "expected": x.expected,
                 "explains": x.explains,
+                "move": x.move.as_json(),
             }
             for x in e.inputs
         ],
