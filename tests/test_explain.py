@@ -269,8 +269,8 @@ def test_explain_text_and_markdown(stand, tmp_path):
     assert "| DE | 16 | 30 | +14 | 100.0% |" in markdown.stdout
     assert "| FR |" not in markdown.stdout  # --top 1
     assert (
-        "  - refund_requests: no correlation: one of the series never changed (n = 14); its last move: normal variation (z +0.0)"
-        in lines
+        "  - refund_requests: no correlation: one of the series never changed (n = 14); "
+        "its last move: normal variation (z +0.0)" in lines
     )
 
 
