@@ -25,6 +25,7 @@ class Role(str, enum.Enum):
     INPUT = "input"
     COUNTER = "counter_metric"
     OUTCOME = "outcome"
+    CANDIDATE = "candidate"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,25 @@ class Outcome(Metric):
     """
 
 
+@dataclass(frozen=True, kw_only=True)
+class Candidate(Metric):
+    """A metric that could be the North Star (`candidates:`): `northstar candidates` scores it on the data.
+
+    Not part of the framework either: computed only when candidates are scored.
+    """
+
+
+@dataclass(frozen=True)
+class Retained:
+    """What "retained" means for `northstar candidates`: a unit of `source` with a row
+    matching `filter` in the last `within` periods of the window."""
+
+    source: str
+    filter: str
+    path: JsonPath
+    within: int = 4
+
+
 @dataclass(frozen=True)
 class Source:
     id: str
@@ -137,6 +157,10 @@ class Source:
     description: str | None = None
     #: The dbt model the source names instead of a table; its relation becomes `schema` and `table`.
     dbt_model: str | None = None
+    #: Columns to break its metrics down by (`northstar explain`).
+    dimensions: tuple[str, ...] = ()
+    #: The column naming whose action a row records (`northstar candidates`).
+    unit: str | None = None
 
 
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannually": 6, "annually": 12}
@@ -218,6 +242,8 @@ class Spec:
     #: The file on disk, when the spec came from one (not from a git revision).
     path: Path | None = None
     outcome: Outcome | None = None
+    candidates: tuple[Candidate, ...] = ()
+    retained: Retained | None = None
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
@@ -227,6 +253,11 @@ class Spec:
     def metrics_and_outcome(self) -> tuple[Metric, ...]:
         """Everything that is computed from a source: the framework's metrics and the outcome."""
         return (*self.metrics, self.outcome) if self.outcome else self.metrics
+
+    @property
+    def computable(self) -> tuple[Metric, ...]:
+        """Every metric the spec lets northstar compute: the framework's, the outcome and the candidates."""
+        return (*self.metrics_and_outcome, *self.candidates)
 
     def metric(self, metric_id: str) -> Metric | None:
         return next((m for m in self.metrics if m.id == metric_id), None)
@@ -415,6 +446,8 @@ def build_spec(document: Document, path: Path | None = None) -> Spec:
             ("sources", source_id),
             s.get("description"),
             s.get("dbt_model"),
+            tuple(s.get("dimensions", ())),
+            s.get("unit"),
         )
     review_data = data.get("review", {})
     review = Review(
@@ -432,9 +465,31 @@ def build_spec(document: Document, path: Path | None = None) -> Spec:
         )
         for i, h in enumerate(data.get("history", []))
     )
+    candidates = tuple(
+        Candidate(role=Role.CANDIDATE, **_metric_fields(d, ("candidates", i), grain))
+        for i, d in enumerate(data.get("candidates", []))
+    )
+    retained = None
+    if "retained" in data:
+        r = data["retained"]
+        retained = Retained(r["source"], r["filter"], ("retained",), r.get("within", 4))
     p = data["product"]
     product = Product(p["id"], p["name"], p.get("category"), p.get("value_moment"), p.get("description"))
-    return Spec(document.file, document, product, sources, north_star, inputs, counters, review, history, path, outcome)
+    return Spec(
+        document.file,
+        document,
+        product,
+        sources,
+        north_star,
+        inputs,
+        counters,
+        review,
+        history,
+        path,
+        outcome,
+        candidates,
+        retained,
+    )
 
 
 def _slug(text: str) -> str:
