@@ -180,6 +180,11 @@ class Ritual:
     day: str | None = None
     last: dt.date | None = None
     owner: str | None = None
+    #: When its report is delivered (HH:MM) and in which timezone; None: the project's default.
+    time: str | None = None
+    timezone: str | None = None
+    #: What the report delivers of the dashboard: "png" or "pdf".
+    format: str = "png"
 
     @property
     def next_due(self) -> dt.date | None:
@@ -279,6 +284,29 @@ class Team:
     name: str
     contacts: tuple[str, ...] = ()
     review_handle: str | None = None
+    #: The Slack channel its reports and alerts go to (Superset holds the token).
+    slack: str | None = None
+    #: The environment variable holding its webhook URL (never the URL itself: it often carries a secret).
+    webhook_env: str | None = None
+
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """The contacts that are email addresses: where its reports and alerts are mailed."""
+        return tuple(c for c in self.contacts if "@" in c and not c.startswith("@"))
+
+
+@dataclass(frozen=True)
+class RitualDefaults:
+    """`rituals:` of northstar.yaml: how the rituals are delivered unless a ritual says otherwise."""
+
+    time: str = "09:00"
+    timezone: str = "UTC"
+    #: Each counter-metric with a threshold becomes a Superset alert.
+    alerts: bool = True
+    #: Seconds after an alert fired during which it does not fire again.
+    grace_period: int = 86400
+    #: When Superset checks the guardrail alerts (crontab, in `timezone`).
+    alert_cron: str = "0 * * * *"
 
 
 #: Seconds a warehouse query may run before the database cancels it, unless northstar.yaml says otherwise.
@@ -315,6 +343,7 @@ class Project:
     id: str = "default"
     #: Where `id` came from when northstar.yaml does not set `project:` (None when it does).
     id_derived_from: str | None = None
+    rituals: RitualDefaults = field(default_factory=RitualDefaults)
 
 
 # --- building ----------------------------------------------------------------
@@ -361,7 +390,16 @@ def _metric_fields(data: dict, path: JsonPath, default_grain: str) -> dict:
 def _ritual(data: dict | None, path: JsonPath) -> Ritual | None:
     if data is None:
         return None
-    return Ritual(data["cadence"], path, data.get("day"), _date(data.get("last")), data.get("owner"))
+    return Ritual(
+        data["cadence"],
+        path,
+        data.get("day"),
+        _date(data.get("last")),
+        data.get("owner"),
+        data.get("time"),
+        data.get("timezone"),
+        data.get("format", "png"),
+    )
 
 
 def build_spec(document: Document, path: Path | None = None) -> Spec:
@@ -484,7 +522,14 @@ def build_project(document: Document, root: Path) -> Project:
     data = document.data
     identity, derived_from = project_id(data, root)
     teams = {
-        team_id: Team(team_id, t["name"], tuple(t.get("contacts", ())), t.get("review_handle"))
+        team_id: Team(
+            team_id,
+            t["name"],
+            tuple(t.get("contacts", ())),
+            t.get("review_handle"),
+            t.get("slack"),
+            t.get("webhook_env"),
+        )
         for team_id, t in data.get("teams", {}).items()
     }
     databases = {
@@ -512,6 +557,7 @@ def build_project(document: Document, root: Path) -> Project:
         dbt=_dbt_setting(data.get("dbt"), root),
         id=identity,
         id_derived_from=derived_from,
+        rituals=RitualDefaults(**data.get("rituals", {})),
     )
 
 
