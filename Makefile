@@ -9,17 +9,20 @@ BUILD := .build
 
 .PHONY: demo demo-stop demo-reset test lint test-cli test-superset docs clean
 
-## make demo: a local Superset on embedded defaults with every example spec
-## deployed; prints the URL and the login. Run it again: it reuses everything.
+## make demo: a local Superset with every example spec deployed, its reports and
+## alerts run by a Celery worker and beat (PostgreSQL metadata, Redis, an SMTP
+## sink writing .demo/outbox/); prints the URL and the login. Run it again: it
+## reuses everything.
 demo: $(SUPERSET_VENV)/.installed
 	$(SUPERSET_VENV)/bin/python -m superset_plugin.local.demo up
 
 demo-stop:
 	@if [ -x $(SUPERSET_VENV)/bin/python ]; then $(SUPERSET_VENV)/bin/python -m superset_plugin.local.demo stop; fi
 
-## make demo-reset: stop the demo and wipe its state (.demo/).
-demo-reset: demo-stop
-	rm -rf .demo
+## make demo-reset: stop the demo and wipe its state (.demo/ and its PostgreSQL metadata database).
+demo-reset:
+	@if [ -x $(SUPERSET_VENV)/bin/python ]; then $(SUPERSET_VENV)/bin/python -m superset_plugin.local.demo reset; \
+		else rm -rf .demo; fi
 
 ## make test: the whole suite: lint, types and import contracts; the CLI from
 ## its wheel without Superset (SQLAlchemy 2.x); then what needs Superset 6.1,

@@ -2,7 +2,9 @@
 
 Figures are reported next to a baseline measured in the same run on the same
 files: PyYAML's own safe_load (C loader when available), i.e. the least any
-YAML-reading validator must spend. Run: python benchmarks/validate.py
+YAML-reading validator must spend, and check-jsonschema (schema only, no
+method rules, no located errors) on the same files.
+Run: python benchmarks/validate.py
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def generate(folder: Path, count: int, tag: str = "") -> None:
         spec = yaml.load(text, Loader=SafeLoader)
         text = text.replace(f"id: {spec['product']['id']}\n", f"id: {spec['product']['id']}-{tag}{i}\n", 1)
         metric_ids = [spec["north_star"]["id"]] + [m["id"] for m in spec["inputs"] + spec["counter_metrics"]]
+        metric_ids += [spec["outcome"]["id"]] if spec.get("outcome") else []
         for metric_id in sorted(metric_ids, key=len, reverse=True):
             text = text.replace(f"id: {metric_id}\n", f"id: {metric_id}_{tag}{i}\n")
             text = text.replace(f"guards: {metric_id}\n", f"guards: {metric_id}_{tag}{i}\n")
@@ -65,7 +68,21 @@ def measure(folder: Path, label: str, runs: int) -> None:
         f"  pipeline.check()         {library * 1000:8.1f} ms  ({library / baseline:.1f}x baseline, "
         f"{library / len(files) * 1000:.2f} ms/spec)"
     )
+    peer = best_of(
+        1,
+        lambda: subprocess.run(
+            [
+                str(Path(sys.executable).parent / "check-jsonschema"),
+                "--schemafile",
+                str(ROOT / "schemas" / "northstar.schema.json"),
+                *map(str, files),
+            ],
+            check=True,
+            capture_output=True,
+        ),
+    )
     print(f"  northstar validate (CLI) {cli * 1000:8.1f} ms  (process start and imports included)")
+    print(f"  check-jsonschema (CLI)   {peer * 1000:8.1f} ms  (northstar is {peer / cli:.1f}x faster)")
 
 
 def main() -> None:

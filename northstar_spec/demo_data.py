@@ -8,7 +8,16 @@ has data and the unfinished current week exists to be left out.
 Every product's data has the shapes the method's charts should show: growth,
 weekly seasonality, a launch spike followed by a drop, entities that activate
 and churn, a recent guardrail breach, and an outcome (payouts, seats, stays,
-upgrades) that follows the North Star about two weeks later.
+upgrades) that follows the North Star about two weeks later. Teamspace's
+last complete week has a dip that one country explains (an outage in
+Germany: no German team completed a project), for `northstar explain` and
+the digest to find.
+
+Rows also carry dimensions to break metrics down by (country, plan,
+platform). Each is a fixed function of the row's unit id (a team, an
+account, a guest, a listener), not a random draw: adding them left every
+other value of a seed unchanged, and a unit stays in one segment, so
+distinct counts add up over segments.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -23,7 +33,7 @@ import sqlalchemy as sa
 
 DAYS = 18 * 31  # a little over 18 months
 #: Bumped whenever the generated rows change, so a kept demo warehouse is rebuilt.
-DATA_VERSION = 2
+DATA_VERSION = 3  # 3: dimension columns, and the outage in Teamspace's last week
 #: Written by demo-data only: lists the tables it owns, so it never drops a user's table.
 META_TABLE = "northstar_demo_tables"
 
@@ -80,6 +90,38 @@ class _World:
 
     def breach(self, day: dt.date, weeks: tuple[int, ...] = (3, 4)) -> bool:
         return self.weeks_ago(day) in weeks
+
+
+#: Segments and their weights: what share of units falls in each.
+COUNTRIES = (("US", 40), ("DE", 20), ("GB", 15), ("FR", 15), ("BR", 10))
+PLANS = (("free", 55), ("team", 35), ("business", 10))
+PLATFORMS = (("ios", 45), ("android", 40), ("web", 15))
+
+
+def segment(unit: str | None, segments: tuple[tuple[str, int], ...], salt: str) -> str | None:
+    """The segment of a unit: the same every time, spread by the weights (None without a unit)."""
+    if unit is None:
+        return None
+    point = zlib.crc32(f"{salt}:{unit}".encode()) % sum(w for _, w in segments)
+    for name, weight in segments:
+        if point < weight:
+            return name
+        point -= weight
+    raise AssertionError("unreachable")
+
+
+def _with_dimensions(table: Table, unit: int, dimensions: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]) -> Table:
+    """The table with one column per dimension, each a function of the row's unit (column `unit`)."""
+    table.columns += [(name, sa.String(16)) for name, _ in dimensions]
+    known: dict[str | None, tuple[str | None, ...]] = {}
+
+    def cells(who: str | None) -> tuple[str | None, ...]:
+        if who not in known:
+            known[who] = tuple(segment(who, segments, name) for name, segments in dimensions)
+        return known[who]
+
+    table.rows = [(*row, *cells(row[unit])) for row in table.rows]
+    return table
 
 
 B2B_WEEKDAYS = (1.15, 1.1, 1.1, 1.05, 0.95, 0.35, 0.3)
@@ -162,7 +204,7 @@ def invoicing(world: _World) -> Table:
         1.0,
         lambda r, at: (at, "payout_settled", r[2], None, "online", None),
     )
-    return table
+    return _with_dimensions(table, 2, (("country", COUNTRIES),))
 
 
 def collab(world: _World) -> Table:
@@ -201,6 +243,21 @@ def collab(world: _World) -> Table:
     _outcome(
         world, table, lambda r: r[1] == "project_completed", 0.5, lambda r, at: (at, "seat_added", r[2], None, None)
     )
+    table = _with_dimensions(table, 2, (("country", COUNTRIES), ("plan", PLANS)))
+    return _outage(world, table, "DE")
+
+
+def _outage(world: _World, table: Table, country: str) -> Table:
+    """Last week no team of one country completed a project (a regional outage):
+    the change `northstar explain` and the digest should put on that country.
+
+    Rows are only taken out, so every other row of a seed stays as it was."""
+    at = [name for name, _ in table.columns].index("country")
+
+    def out(row: tuple) -> bool:
+        return row[1] == "project_completed" and row[at] == country and world.weeks_ago(row[0].date()) == 1
+
+    table.rows = [row for row in table.rows if not out(row)]
     return table
 
 
@@ -269,7 +326,7 @@ def bookings(world: _World) -> Table:
         0.94,
         lambda r, at: (at, "stay_completed", r[2], None, r[4], r[5], r[6]),
     )
-    return table
+    return _with_dimensions(table, 2, (("country", COUNTRIES),))
 
 
 def listening(world: _World) -> Table:
@@ -349,7 +406,7 @@ def listening(world: _World) -> Table:
         0.1,
         lambda r, at: (at, "premium_upgraded", r[2], None, None, None),
     )
-    return table
+    return _with_dimensions(table, 2, (("platform", PLATFORMS),))
 
 
 GENERATORS: list[Callable[[_World], Table]] = [invoicing, collab, bookings, listening]

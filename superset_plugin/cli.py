@@ -24,6 +24,7 @@ from northstar_spec.spec.reporters import REPORTERS
 from superset_plugin.compiler import naming
 from superset_plugin.compiler.assets import CompileError, compile_bundle
 from superset_plugin.compiler.bundle import OutputError
+from superset_plugin.deploy import schedules
 from superset_plugin.deploy.apply import DeployRefused, deploy
 from superset_plugin.deploy.client import ImportFailed, SupersetClient, SupersetError
 from superset_plugin.deploy.live import asset_name, compare, fetch
@@ -263,6 +264,8 @@ def deploy_command(
         click.echo(f"note: {note}", err=True)
     if dry_run:
         click.echo(f"plan: {outcome.plan.summary()} (dry run: nothing was sent)")
+        if bundle.schedules:
+            click.echo(f"plan: reports and alerts: {schedules.summary(outcome.plan)}")
         return
     plan = outcome.plan
     click.echo(
@@ -270,9 +273,39 @@ def deploy_command(
         f"{plan.count('update')} updated, {outcome.tagged} tagged, {plan.count('unchanged')} unchanged, "
         f"{outcome.pruned} deleted" + ("" if outcome.imported else " (no import needed)")
     )
+    if bundle.schedules:
+        sent = outcome.schedules
+        click.echo(
+            f"  reports and alerts: {sent.get('create', 0)} created, {sent.get('update', 0)} updated, "
+            f"{sum(s.action == 'unchanged' and s.kind in schedules.KINDS.values() for s in plan.steps)} unchanged, "
+            f"{sent.get('delete', 0)} deleted"
+        )
     for spec in sorted(result.specs, key=lambda s: s.product.id):
         click.echo(f"  {spec.product.name}: {client.url}/superset/dashboard/{naming.dashboard_slug(spec.product.id)}/")
     click.echo(f"  portfolio: {client.url}/superset/dashboard/{naming.dashboard_slug(naming.PORTFOLIO_ID)}/")
+
+
+def _schedule_drift(client: SupersetClient, bundle, state, project_id: str) -> list[dict]:
+    """Drift of the rituals' reports and alerts: missing, or a field that differs from the spec."""
+    if not bundle.schedules:
+        return []
+    live = schedules.fetch(client, project_id)
+    if not live.enabled:
+        click.echo("note: " + schedules.DISABLED.format(count=len(bundle.schedules)), err=True)
+        return []
+    ids = schedules.resolve(client, state, bundle.schedules)
+    ours = {schedules.marker_of(r).get("key"): r for r in live.rows or [] if r["id"] in live.details}
+    found = []
+    for schedule in bundle.schedules:
+        row = ours.get(schedule.key)
+        item = {"kind": schedules.KINDS[schedule.type][:-1], "name": schedule.name, "uuid": schedule.key}
+        if row is None:
+            found.append({**item, "field": None, "compiled": None, "live": "missing"})
+            continue
+        body = schedules.wanted(schedule, ids)
+        for difference in schedules.differences(schedule, body, schedules.live_fields(live.details[row["id"]])):
+            found.append({**item, "field": difference.field, "compiled": difference.compiled, "live": difference.live})
+    return found
 
 
 @click.command("drift")
@@ -284,15 +317,16 @@ def drift_command(paths, url, username, timeout, project_file, fmt) -> None:
     """Report what was edited in Superset since the specs were deployed.
 
     Compares each asset the specs compile to with the live one, field by
-    field; exit 1 when anything differs or is missing.
+    field, and each report and alert of the rituals (crontab, timezone,
+    recipients, SQL, threshold …); exit 1 when anything differs or is missing.
     """
     result, bundle = _compiled(paths, project_file)
     client = _client(url, username, result.project, timeout)
     try:
         state = fetch(client, bundle)
+        found = _schedule_drift(client, bundle, state, result.project.id)
     except SupersetError as exc:
         _fail(exc)
-    found = []
     for _, kind, data, live, diffs in compare(bundle, state):
         if live is None:
             found.append(

@@ -51,14 +51,23 @@ def browser_page(viewport=(1400, 2400)) -> Iterator:
             browser.close()
 
 
-def login(page, url: str, username: str, password: str) -> None:
-    page.goto(f"{url}/login/")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.press("#password", "Enter")
-    # Logged in once the browser leaves the login page (the session cookie is set by then): waiting
-    # for the welcome page to load as well only adds its heavy front end, which a busy machine slows.
-    page.wait_for_url(lambda address: "/login/" not in address, wait_until="commit", timeout=120_000)
+def login(page, url: str, username: str, password: str, attempts: int = 3) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        page.goto(f"{url}/login/")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.press("#password", "Enter")
+        # Logged in once the browser leaves the login page (the session cookie is set by then): waiting
+        # for the welcome page to load as well only adds its heavy front end, which a busy machine slows.
+        # On a loaded machine the key press can land before the login form's script listens: type again.
+        try:
+            page.wait_for_url(lambda address: "/login/" not in address, wait_until="commit", timeout=60_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
 
 
 def wait_for_dashboard(page, url: str, slug: str, charts: int, timeout_ms: int = 90_000) -> float:

@@ -179,7 +179,11 @@ def _drop_sqlite_only_table_name_constraint(database: Path) -> None:
 
 @contextlib.contextmanager
 def running_superset(
-    extra_config: str = TEST_CONFIG, env: dict[str, str] | None = None, *, root: Path | None = None
+    extra_config: str = TEST_CONFIG,
+    env: dict[str, str] | None = None,
+    *,
+    root: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[SupersetInstance]:
     """A fresh Superset 6.1 with user admin/admin, stopped (process group killed) on exit.
 
@@ -196,7 +200,7 @@ def running_superset(
     key = hashlib.sha256(repr((extra_config, sorted((env or {}).items()))).encode()).hexdigest()[:16]
     secret_key = _PREPARED[key][1] if key in _PREPARED else secrets.token_urlsafe(32)
     config_path = local.write_config(home, extra_config)
-    port = local.free_port()
+    port = port or local.free_port()
     instance = SupersetInstance(
         url=f"http://127.0.0.1:{port}",
         username=ADMIN_USERNAME,
@@ -216,3 +220,56 @@ def running_superset(
         instance.stop()
         if owned:
             shutil.rmtree(home, ignore_errors=True)
+
+
+#: The Redis database of test instances (the demo uses another); each instance has its own key prefix too.
+TEST_REDIS_DB = 2
+
+
+@dataclass
+class Workers:
+    """What runs beside a production-shaped Superset: the SMTP sink and Celery (worker + beat)."""
+
+    outbox: Path
+    smtp_port: int
+    log_path: Path
+
+
+@contextlib.contextmanager
+def running_production_superset(
+    root: Path, extra_config: str = TEST_CONFIG, *, metadata: str = "northstar_superset_meta"
+) -> Iterator[tuple[SupersetInstance, Workers]]:
+    """A Superset that runs Alerts & Reports as production does: Redis, a Celery worker with beat, Playwright
+    screenshots on Debian's Chromium, email to an SMTP sink writing .eml files to `root/outbox`, and its
+    metadata in a fresh PostgreSQL database (`metadata`) on the test server.
+
+    Slow to start (a set-up of its own, then Celery loads Superset): only the tests of reports and alerts
+    use it, one per module.
+    """
+    try:
+        local.redis_ready()
+    except local.LocalSupersetError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    root.mkdir(parents=True, exist_ok=True)
+    port, smtp_port = local.free_port(), local.free_port()
+    workers = Workers(root / "outbox", smtp_port, root / "workers.log")
+    from warehouses import postgres_uri  # the tests' PostgreSQL server: a fresh database per instance
+
+    metadata_uri = postgres_uri(metadata)
+    config = extra_config + local.production_config(
+        port, smtp_port, TEST_REDIS_DB, f"northstar-test-{port}", metadata_uri
+    )
+    with open(workers.log_path, "ab") as log:
+        sink = local.start_outbox(workers.outbox, smtp_port, log)
+    celery = None
+    try:
+        local.wait_port(smtp_port, sink)
+        with running_superset(config, root=root / "superset", port=port) as instance:
+            with open(workers.log_path, "ab") as log:
+                celery = local.start_workers(instance.home, instance.env, log)
+            yield instance, workers
+    finally:
+        for process in (celery, sink):
+            if process is not None:
+                local.stop(process.pid)
+                process.wait()

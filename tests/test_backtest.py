@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import struct
 import sys
@@ -114,6 +115,47 @@ def test_a_north_star_that_no_longer_leads_its_outcome(spec):
     )
 
 
+def test_a_metric_that_starts_mid_window_is_not_zero_filled(spec):
+    """A product launched in week 22 of 52: the weeks before it are no data, not zero."""
+    launched = [0] * 22 + [10 + (i % 5) for i in range(30)]
+    ns = series(spec, "weekly_orders", launched)
+    result = backtest.analyse(spec, ns, [], series(spec, "paying_customers", launched), max_lag=2)
+    assert result.north_star.values[:22] == (None,) * 22
+    assert result.north_star.values[22] == 10
+    assert result.outcome_lead.correlations[0].pairs == 29  # 30 periods with data: 29 changes
+    assert result.input_leads == () and not any(f.kind == "input-moved-north-star-flat" for f in result.red_flags)
+
+
+def test_a_short_series_gets_not_enough_data_never_a_verdict(spec):
+    """Five weeks of data in a 26-week window: no lead, no "does not lead" either."""
+    short = [0] * 21 + [10, 14, 11, 15, 12]
+    ns = series(spec, "weekly_orders", short)
+    outcome = series(spec, "paying_customers", [0] * 21 + [3, 9, 4, 8, 5])
+    result = backtest.analyse(spec, ns, [], outcome, max_lag=2)
+    assert result.red_flags == ()
+    assert result.notes == (
+        "not enough data to say whether weekly_orders leads paying_customers: 4 pairs of changes, at least 8 needed",
+    )
+    assert backtest._verdict(result).startswith(
+        "North Star weekly_orders -> outcome paying_customers: not enough data (r = "
+    )
+    best = json.loads(backtest.as_json([result]))[0]["outcome"]
+    assert best["enough_data"] is False and best["best_n"] == 4
+
+
+def test_every_correlation_has_its_n_interval_and_p_value():
+    from northstar_spec.warehouse import stats
+
+    found = stats.correlate([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [2, 1, 4, 3, 6, 5, 8, 7, 10, 9])
+    assert found.n == 10 and found.r == pytest.approx(31 / 33)  # swapped neighbours: 1 - 6 * 10 / (10 * 99)
+    # Fisher's z: tanh(atanh(31 / 33) -+ 1.96 / sqrt(10 - 3))
+    assert (found.low, found.high) == (pytest.approx(0.7582, abs=1e-4), pytest.approx(0.9859, abs=1e-4))
+    assert found.p == pytest.approx(2 * stats.normal_sf(math.atanh(found.r) * math.sqrt(7)))
+    assert found.significant()
+    few = stats.correlate([1, 2, 3, 4, 5], [2, 1, 4, 3, 6])
+    assert few.n == 5 and not few.enough and few.text().endswith("not enough data (at least 8 pairs)")
+
+
 def test_correlation_needs_enough_pairs_and_some_variance():
     assert backtest.correlation([1, 2, 3], [1, 2, 3]) == (None, 3)
     assert backtest.correlation([1, 2, 3, 4], [5, 5, 5, 5]) == (None, 4)
@@ -195,9 +237,12 @@ def test_backtest_text_and_markdown(history):
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
     assert lines[0] == "Corner Shop (corner-shop): 14 weeks, 2026-01-05 to 2026-04-12; lags 0 to 3 weeks"
-    assert lines[1] == "North Star weekly_orders -> outcome paying_customers: leads by 2 weeks (r = 1.00)"
+    assert lines[1] == (
+        "North Star weekly_orders -> outcome paying_customers: leads by 2 weeks "
+        "(r = 1.00, n = 11, 95% CI 1.00 to 1.00, p < 0.001)"
+    )
     visitors = next(line for line in lines if line.startswith("weekly_visitors"))
-    assert visitors.endswith("lag 2 (1.00)")
+    assert visitors.endswith("lag 2 (1.00, n = 11, p < 0.001)")
     assert lines[-1] == "No red flags."
     markdown = run_cli(*args, "--format", "markdown", cwd=folder, env=env)
     assert markdown.stdout.startswith("## Backtest: Corner Shop (corner-shop): 14 weeks")

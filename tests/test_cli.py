@@ -12,7 +12,19 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, ROOT, TODAY, run_cli, run_installed
 
-COMMANDS = ["validate", "tree", "rules", "init", "compile", "evaluate", "guardrails", "digest", "backtest"]
+COMMANDS = [
+    "validate",
+    "tree",
+    "rules",
+    "init",
+    "compile",
+    "evaluate",
+    "guardrails",
+    "digest",
+    "backtest",
+    "explain",
+    "candidates",
+]
 
 
 def test_example_specs_are_valid():

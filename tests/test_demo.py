@@ -33,15 +33,24 @@ def demo(command: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def test_demo_comes_up_renders_and_reruns(tmp_path):
-    env = {**os.environ, "NORTHSTAR_DEMO_DIR": str(tmp_path / "demo"), "NORTHSTAR_DEMO_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "NORTHSTAR_DEMO_DIR": str(tmp_path / "demo"),
+        "NORTHSTAR_DEMO_PORT": str(free_port()),
+        "NORTHSTAR_DEMO_SMTP_PORT": str(free_port()),
+    }
+    outbox = tmp_path / "demo" / "outbox"
     try:
         started = time.monotonic()
         first = demo("up", env)
         cold = time.monotonic() - started
+        ready = time.time()
         assert first.returncode == 0, first.stdout + first.stderr
         url = re.search(r"Superset:\s+(http://\S+)/\s+\(login: (\S+) / (\S+)\)", first.stdout)
         assert url, first.stdout
         base, username, password = url.groups()
+        assert f"every email Superset sends lands in {outbox}/" in first.stdout
+        assert "started the Celery worker with beat" in first.stdout
         slugs = re.findall(r"/superset/dashboard/([\w-]+)/", first.stdout)
         assert set(slugs) == {
             "northstar-acme-invoicing",
@@ -87,12 +96,24 @@ def test_demo_comes_up_renders_and_reruns(tmp_path):
         warm = time.monotonic() - started
         assert second.returncode == 0, second.stderr
         assert "already running" in second.stdout and "56 unchanged" in second.stdout
+        assert "the Celery worker and beat are running" in second.stdout
         assert sorted(r["uuid"] for r in client.list_all("chart", {"columns": ["uuid"]})) == before
         assert warm < cold
         print(f"demo: cold {cold:.1f} s, warm {warm:.1f} s")
+        # Within two minutes of the demo being ready, the demo report (due the minute after) lies in the outbox.
+        while not list(outbox.glob("*.eml")) and time.time() < ready + 120:
+            time.sleep(2)
+        delivered = sorted(outbox.glob("*.eml"))
+        assert delivered, f"no message in {outbox} two minutes after the demo was ready"
+        print(f"demo: first message in the outbox {delivered[0].stat().st_mtime - ready:.0f} s after it was ready")
     finally:
         stopped = demo("stop", env)
         assert stopped.returncode == 0, stopped.stderr
+    assert (
+        "stopped the demo Celery worker and beat" in stopped.stdout and "stopped the demo SMTP sink" in stopped.stdout
+    )
+    reset = demo("reset", env)  # the demo's metadata database is named after its (temporary) folder: drop it
+    assert reset.returncode == 0 and "dropped the metadata database" in reset.stdout, reset.stdout + reset.stderr
 
 
 def keep(shot) -> None:

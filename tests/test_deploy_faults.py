@@ -146,8 +146,10 @@ def test_an_unchanged_redeploy_only_reads(server, warehouse, proxy, tmp_path):
     assert quiet.returncode == 0 and "(no import needed)" in quiet.stdout
     sent = proxy.requests[before:]
     assert [(m, p) for _, m, p in sent if m != "GET" and p != "/api/v1/security/login"] == []
-    assert len(sent) <= 25, [p for _, _, p in sent]
-    print(f"an unchanged redeploy of the 4 example specs (56 assets) made {len(sent)} requests")
+    # 25 for the 56 assets; one list and one read per report and alert (19): Superset's report list leaves out
+    # recipients and SQL, which a deploy compares to restore what was edited.
+    assert len(sent) <= 45, [p for _, _, p in sent]
+    print(f"an unchanged redeploy of the 4 example specs (56 assets, 19 reports and alerts) made {len(sent)} requests")
 
 
 @pytest.mark.parametrize(

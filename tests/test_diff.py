@@ -99,8 +99,8 @@ STEPS: dict[str, Callable[[Path], None]] = {
     "filter": lambda r: edit(
         r,
         "teamspace.yaml",
-        "filter: \"event_type = 'task_updated'\"",
-        "filter: \"event_type IN ('task_updated', 'comment_added')\"",
+        "filter: \"event_type = 'task_updated'\"\n    lever: frequency",  # the input's, not a candidate's
+        "filter: \"event_type IN ('task_updated', 'comment_added')\"\n    lever: frequency",
     ),
     "owner": lambda r: edit(
         r,

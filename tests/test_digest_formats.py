@@ -43,6 +43,10 @@ def test_json_holds_the_digest_s_facts_as_numbers(project):
     reviews = {r["ritual"]: r["status"] for r in shop["reviews"]}
     assert reviews["revalidation"] == "overdue since 2026-11-01 (17 days)"  # markup left out
     assert {i["id"] for i in shop["inputs"]} >= {"order_value", "average_order"}
+    # What drove the change, as `northstar explain --format json` has it: four weeks of data are too few to judge.
+    drove = shop["what_drove"]
+    assert (drove["north_star"], drove["before"], drove["after"]) == ("weekly_orders", 3, 2)
+    assert drove["move"]["verdict"] == "not enough data" and drove["driver"] is None
 
 
 def test_text_is_the_markdown_without_markup(project):

@@ -68,15 +68,20 @@ Our North Star moved from 3 to 2 this week (-33.3%).
 Target: 4 by 2027-06-30, 50.0% of the way, 2 to go. \
 The outcome it should lead, Paying customers (`paying_customers`): 1 (-66.7%).
 
+## What drove the change
+
+There is not enough data to judge the move (2 earlier periods, at least 6 needed). \
+The inputs have too little history to test their leads.
+
 ## Inputs, largest move first
 
-| input | owner | should go | before | now | change |
-|---|---|---|---:|---:|---:|
-| Orders per visit | growth | ↑ | 75.0% | 200.0% | +125.0 pts |
-| Spread of amounts | sales | ↓ | 35 | 5 | -85.7% |
-| Customers who came by | growth | ↑ | 3 | 1 | -66.7% |
-| Order value | sales | ↑ | 60 | 20 | -66.7% |
-| Average order | sales | ↑ | 20 | 10 | -50.0% |
+| input | owner | should go | before | now | change | against its history |
+|---|---|---|---:|---:|---:|---|
+| Orders per visit | growth | ↑ | 75.0% | 200.0% | +125.0 pts | not enough data |
+| Spread of amounts | sales | ↓ | 35 | 5 | -85.7% | not enough data |
+| Customers who came by | growth | ↑ | 3 | 1 | -66.7% | not enough data |
+| Order value | sales | ↑ | 60 | 20 | -66.7% | not enough data |
+| Average order | sales | ↑ | 20 | 10 | -50.0% | not enough data |
 
 ## Guardrails
 

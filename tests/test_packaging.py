@@ -50,7 +50,7 @@ def test_wheel_requires_only_the_cli_dependencies(wheel: Path):
         for line in metadata.splitlines()
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     )
-    assert required == ["click", "jsonschema", "pyyaml", "rich", "sqlalchemy", "sqlglot"]
+    assert required == ["click", "jsonschema", "jsonschema-rs", "pyyaml", "rich", "sqlalchemy", "sqlglot"]
 
 
 @pytest.mark.installed_cli

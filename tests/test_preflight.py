@@ -221,3 +221,36 @@ def test_the_library_call(tmp_path, warehouse):
     result = check([], project_file=tmp_path / "northstar.yaml")
     found = preflight(result.specs, result.project, environ={URI_ENV: warehouse}, end=END)
     assert [d.code for d in found if d.code != "NS906"] == ["NS903"]
+
+
+def test_a_candidate_and_a_dimension_the_table_lacks_are_found_where_they_are_written(tmp_path, warehouse):
+    text = spec_with(
+        "    time_column: occurred_at\n",
+        "    time_column: occurred_at\n    dimensions: [event_type, region]\n    unit: customer_id\n",
+    ).replace(
+        "review:\n",
+        "candidates:\n"
+        "  - id: big_orders\n"
+        "    name: Big orders\n"
+        "    source: shop\n"
+        "    measure: {{aggregate: sum, column: amonut}}\n"
+        "retained:\n"
+        "  source: shop\n"
+        "  filter: \"event_typ = 'order'\"\n"
+        "review:\n",
+        1,
+    )
+    spec = write_project(tmp_path, spec=text)
+    done = validate(tmp_path, warehouse)
+    assert done.returncode == 1, done.stdout
+    written = spec.read_text()
+    assert sorted(errors(done)) == sorted(
+        [
+            ("NS903", *position(written, "amonut")),
+            ("NS903", *position(written, "region")),
+            ("NS903", *position(written, "\"event_typ = 'order'\"")),  # at the filter
+        ]
+    )
+    messages = [f["message"] for f in json.loads(done.stdout) if f["code"] == "NS903"]
+    assert any(m.startswith("source 'shop': dimension 'region' fails on table shop_events") for m in messages)
+    assert any(m.startswith("source 'shop': the `retained:` filter fails") for m in messages)

@@ -4,6 +4,7 @@ and accepted by an independent validator (check-jsonschema)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -13,7 +14,8 @@ import pytest
 from helpers import FIXTURES, ROOT
 from jsonschema import Draft202012Validator
 
-from northstar_spec.spec import model
+from northstar_spec.spec import loading, model
+from northstar_spec.spec import schema as spec_schema
 from northstar_spec.spec.schema import PROJECT_SCHEMA, SPEC_SCHEMA, load_schema
 
 SCHEMAS = [SPEC_SCHEMA, PROJECT_SCHEMA]
@@ -136,3 +138,48 @@ def test_check_jsonschema_rejects_every_schema_level_invalid_fixture():
     rejected = {Path(error["filename"]).name for error in report["errors"]}
     rejected |= {Path(error["filename"]).name for error in report["parse_errors"]}
     assert sorted(f.name for f in fixtures if f.name not in rejected) == []
+
+
+def _loaded(paths):
+    for path in paths:
+        document, _ = loading.load(path)
+        if document is not None:
+            yield path, document.data
+
+
+def test_the_fast_verdict_never_passes_what_jsonschema_rejects():
+    """The compiled validator may only say "valid" where Python's jsonschema finds no error: on every example
+    spec, every fixture, and documents crafted where the two libraries' semantics differ (regex `$` before a
+    newline, dates, YAML types JSON lacks, huge integers, NaN)."""
+    documents = list(_loaded([*sorted((ROOT / "specs").glob("*.yaml")), *sorted(FIXTURES.glob("*/*.yaml"))]))
+    assert len(documents) >= 150
+    good = loading.load(ROOT / "specs" / "staybnb.yaml")[0].data
+
+    def target(**changes):
+        return {**good, "north_star": {**good["north_star"], "target": {**good["north_star"]["target"], **changes}}}
+
+    crafted = [
+        {**good, "product": {**good["product"], "id": "staybnb\n"}},
+        {**good, "product": {**good["product"], "id": "Staybnb"}},
+        target(by="2026-02-30"),
+        target(by="20261231"),
+        target(value=10**400),
+        target(value=float("nan")),
+        target(value=True),
+        {
+            **good,
+            "review": {**good["review"], "north_star": {**good["review"]["north_star"], "last": dt.date(2026, 1, 5)}},
+        },
+        {**good, "product": {**good["product"], 1: "x"}},
+        {**good, "inputs": tuple(good["inputs"])},
+    ]
+    documents += [(f"crafted {i}", data) for i, data in enumerate(crafted)]
+    verdicts = {"valid": 0, "invalid": 0}
+    for where, data in documents:
+        if spec_schema.is_valid(data, SPEC_SCHEMA):
+            verdicts["valid"] += 1
+            assert list(spec_schema._validator(SPEC_SCHEMA).iter_errors(data)) == [], where
+        else:
+            verdicts["invalid"] += 1
+    assert verdicts["valid"] >= 10 and verdicts["invalid"] >= 10, verdicts
+    assert not spec_schema.is_valid(crafted[0], SPEC_SCHEMA)

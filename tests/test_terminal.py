@@ -146,7 +146,7 @@ def completions(words: str, cwd: Path = ROOT) -> list[str]:
 def test_bash_completes_commands_rule_codes_and_names():
     assert {"rules", "validate"} <= set(completions("northstar "))
     assert completions("northstar ru") == ["rules"]
-    assert completions("northstar rules NS40") == ["NS401", "NS402", "NS403", "NS404", "NS405", "NS406", "NS407"]
+    assert completions("northstar rules NS40") == [f"NS40{i}" for i in range(1, 10)]
     assert completions("northstar rules owner-") == ["owner-exists"]
 
 

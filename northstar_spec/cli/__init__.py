@@ -2,7 +2,8 @@
 
 Commands are registered here, explicitly, one module per group: spec
 (validate, tree, rules, init), review (diff, codeowners), warehouse
-(evaluate, guardrails, digest, backtest, demo-data) and completion. Other
+(evaluate, guardrails, digest, backtest, explain, candidates,
+demo-data) and completion. Other
 packages plug in theirs under the `northstar.commands` entry point
 (superset_plugin: compile, deploy, drift).
 
@@ -66,6 +67,14 @@ COMMANDS = {
     "backtest": (
         "northstar_spec.cli.warehouse:backtest_command",
         "Check the framework against history.",
+    ),
+    "explain": (
+        "northstar_spec.cli.warehouse:explain_command",
+        "Say what drove the North Star's change: segments, inputs, and whether it is noise.",
+    ),
+    "candidates": (
+        "northstar_spec.cli.warehouse:candidates_command",
+        "Score the candidate North Stars on the data and recommend one.",
     ),
     "demo-data": (
         "northstar_spec.cli.warehouse:demo_data_command",

@@ -55,7 +55,7 @@ class Change:
 @dataclass(frozen=True)
 class MetricDiff:
     status: str
-    #: north_star, input or counter_metric: the role after the change (before, when removed).
+    #: north_star, input, counter_metric, outcome or candidate: the role after the change (before, when removed).
     role: str
     id: str
     #: The display name after the change (before, when removed).
@@ -273,8 +273,8 @@ def _compare_metrics(before: Spec | None, after: Spec | None) -> tuple[MetricDif
     """Pair the two North Stars, then the other metrics by id."""
     diffs: list[MetricDiff] = []
     old_ns, new_ns = (before.north_star if before else None), (after.north_star if after else None)
-    old_rest = {m.id: m for m in (before.metrics_and_outcome[1:] if before else ())}
-    new_rest = list(after.metrics_and_outcome[1:] if after else ())
+    old_rest = {m.id: m for m in (before.computable[1:] if before else ())}
+    new_rest = list(after.computable[1:] if after else ())
     pairs: list[tuple[Metric | None, Metric | None]] = [(old_ns, new_ns)]
     pairs += [(old_rest.pop(m.id, None), m) for m in new_rest]
     pairs += [(m, None) for m in old_rest.values()]

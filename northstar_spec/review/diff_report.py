@@ -30,7 +30,7 @@ from northstar_spec.spec.tree import mermaid_tree
 #: its earlier comment instead of adding one per push.
 MARKDOWN_MARKER = "<!-- northstar-diff -->"
 
-ROLE = {"north_star": "North Star", "input": "input", "counter_metric": "counter-metric"}
+ROLE = {"north_star": "North Star", "input": "input", "counter_metric": "counter-metric", "candidate": "candidate"}
 NS601 = "lint rule NS601 requires a history entry for the previous North Star (`northstar validate --base REF`)"
 
 

@@ -329,12 +329,21 @@ class Site:
 
 
 def sites(spec: Spec) -> Iterator[Site]:
-    """Every SQL fragment of a spec: sources' tables and time columns, then each metric's."""
+    """Every SQL fragment of a spec: sources' tables, time columns, dimensions and units, what
+    "retained" means, then each metric's (candidates' too)."""
     for source in spec.sources.values():
         table = f"{source.schema}.{source.table}" if source.schema else source.table
         yield Site(source.path + ("table",), Kind.TABLE, table, source.database)
         yield Site(source.path + ("time_column",), Kind.COLUMN, source.time_column, source.database)
-    for metric in spec.metrics_and_outcome:
+        for i, dimension in enumerate(source.dimensions):
+            yield Site(source.path + ("dimensions", i), Kind.COLUMN, dimension, source.database)
+        if source.unit:
+            yield Site(source.path + ("unit",), Kind.COLUMN, source.unit, source.database)
+    if spec.retained is not None:
+        read = spec.sources.get(spec.retained.source)
+        database = read.database if read else None
+        yield Site(spec.retained.path + ("filter",), Kind.FILTER, spec.retained.filter, database)
+    for metric in spec.computable:
         read = spec.sources.get(metric.source)
         database = read.database if read else None
         if metric.measure and metric.measure.column:

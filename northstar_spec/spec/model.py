@@ -25,6 +25,7 @@ class Role(str, enum.Enum):
     INPUT = "input"
     COUNTER = "counter_metric"
     OUTCOME = "outcome"
+    CANDIDATE = "candidate"
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,25 @@ class Outcome(Metric):
     """
 
 
+@dataclass(frozen=True, kw_only=True)
+class Candidate(Metric):
+    """A metric that could be the North Star (`candidates:`): `northstar candidates` scores it on the data.
+
+    Not part of the framework either: computed only when candidates are scored.
+    """
+
+
+@dataclass(frozen=True)
+class Retained:
+    """What "retained" means for `northstar candidates`: a unit of `source` with a row
+    matching `filter` in the last `within` periods of the window."""
+
+    source: str
+    filter: str
+    path: JsonPath
+    within: int = 4
+
+
 @dataclass(frozen=True)
 class Source:
     id: str
@@ -155,6 +175,10 @@ class Source:
     description: str | None = None
     #: The dbt model the source names instead of a table; its relation becomes `schema` and `table`.
     dbt_model: str | None = None
+    #: Columns to break its metrics down by (`northstar explain`).
+    dimensions: tuple[str, ...] = ()
+    #: The column naming whose action a row records (`northstar candidates`).
+    unit: str | None = None
 
 
 CADENCE_MONTHS = {"monthly": 1, "quarterly": 3, "semiannually": 6, "annually": 12}
@@ -174,6 +198,11 @@ class Ritual:
     day: str | None = None
     last: dt.date | None = None
     owner: str | None = None
+    #: When its report is delivered (HH:MM) and in which timezone; None: the project's default.
+    time: str | None = None
+    timezone: str | None = None
+    #: What the report delivers of the dashboard: "png" or "pdf".
+    format: str = "png"
 
     @property
     def next_due(self) -> dt.date | None:
@@ -259,6 +288,8 @@ class Spec:
     #: The file on disk, when the spec came from one (not from a git revision).
     path: Path | None = None
     outcome: Outcome | None = None
+    candidates: tuple[Candidate, ...] = ()
+    retained: Retained | None = None
 
     @property
     def metrics(self) -> tuple[Metric, ...]:
@@ -268,6 +299,11 @@ class Spec:
     def metrics_and_outcome(self) -> tuple[Metric, ...]:
         """Everything that is computed from a source: the framework's metrics and the outcome."""
         return (*self.metrics, self.outcome) if self.outcome else self.metrics
+
+    @property
+    def computable(self) -> tuple[Metric, ...]:
+        """Every metric the spec lets northstar compute: the framework's, the outcome and the candidates."""
+        return (*self.metrics_and_outcome, *self.candidates)
 
     def metric(self, metric_id: str) -> Metric | None:
         return next((m for m in self.metrics if m.id == metric_id), None)
@@ -294,6 +330,29 @@ class Team:
     name: str
     contacts: tuple[str, ...] = ()
     review_handle: str | None = None
+    #: The Slack channel its reports and alerts go to (Superset holds the token).
+    slack: str | None = None
+    #: The environment variable holding its webhook URL (never the URL itself: it often carries a secret).
+    webhook_env: str | None = None
+
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """The contacts that are email addresses: where its reports and alerts are mailed."""
+        return tuple(c for c in self.contacts if "@" in c and not c.startswith("@"))
+
+
+@dataclass(frozen=True)
+class RitualDefaults:
+    """`rituals:` of northstar.yaml: how the rituals are delivered unless a ritual says otherwise."""
+
+    time: str = "09:00"
+    timezone: str = "UTC"
+    #: Each counter-metric with a threshold becomes a Superset alert.
+    alerts: bool = True
+    #: Seconds after an alert fired during which it does not fire again.
+    grace_period: int = 86400
+    #: When Superset checks the guardrail alerts (crontab, in `timezone`).
+    alert_cron: str = "0 * * * *"
 
 
 #: Seconds a warehouse query may run before the database cancels it, unless northstar.yaml says otherwise.
@@ -330,6 +389,7 @@ class Project:
     id: str = "default"
     #: Where `id` came from when northstar.yaml does not set `project:` (None when it does).
     id_derived_from: str | None = None
+    rituals: RitualDefaults = field(default_factory=RitualDefaults)
 
 
 # --- building ----------------------------------------------------------------
@@ -380,7 +440,16 @@ def _metric_fields(data: dict, path: JsonPath, default_grain: str) -> dict:
 def _ritual(data: dict | None, path: JsonPath) -> Ritual | None:
     if data is None:
         return None
-    return Ritual(data["cadence"], path, data.get("day"), _date(data.get("last")), data.get("owner"))
+    return Ritual(
+        data["cadence"],
+        path,
+        data.get("day"),
+        _date(data.get("last")),
+        data.get("owner"),
+        data.get("time"),
+        data.get("timezone"),
+        data.get("format", "png"),
+    )
 
 
 def build_spec(document: Document, path: Path | None = None) -> Spec:
@@ -427,6 +496,8 @@ def build_spec(document: Document, path: Path | None = None) -> Spec:
             ("sources", source_id),
             s.get("description"),
             s.get("dbt_model"),
+            tuple(s.get("dimensions", ())),
+            s.get("unit"),
         )
     review_data = data.get("review", {})
     review = Review(
@@ -444,9 +515,31 @@ def build_spec(document: Document, path: Path | None = None) -> Spec:
         )
         for i, h in enumerate(data.get("history", []))
     )
+    candidates = tuple(
+        Candidate(role=Role.CANDIDATE, **_metric_fields(d, ("candidates", i), grain))
+        for i, d in enumerate(data.get("candidates", []))
+    )
+    retained = None
+    if "retained" in data:
+        r = data["retained"]
+        retained = Retained(r["source"], r["filter"], ("retained",), r.get("within", 4))
     p = data["product"]
     product = Product(p["id"], p["name"], p.get("category"), p.get("value_moment"), p.get("description"))
-    return Spec(document.file, document, product, sources, north_star, inputs, counters, review, history, path, outcome)
+    return Spec(
+        document.file,
+        document,
+        product,
+        sources,
+        north_star,
+        inputs,
+        counters,
+        review,
+        history,
+        path,
+        outcome,
+        candidates,
+        retained,
+    )
 
 
 def _slug(text: str) -> str:
@@ -479,7 +572,14 @@ def build_project(document: Document, root: Path) -> Project:
     data = document.data
     identity, derived_from = project_id(data, root)
     teams = {
-        team_id: Team(team_id, t["name"], tuple(t.get("contacts", ())), t.get("review_handle"))
+        team_id: Team(
+            team_id,
+            t["name"],
+            tuple(t.get("contacts", ())),
+            t.get("review_handle"),
+            t.get("slack"),
+            t.get("webhook_env"),
+        )
         for team_id, t in data.get("teams", {}).items()
     }
     databases = {
@@ -507,6 +607,7 @@ def build_project(document: Document, root: Path) -> Project:
         dbt=_dbt_setting(data.get("dbt"), root),
         id=identity,
         id_derived_from=derived_from,
+        rituals=RitualDefaults(**data.get("rituals", {})),
     )
 
 

@@ -134,6 +134,41 @@ def metric_expression(spec: Spec, metric: Metric, dialect: str) -> ColumnElement
     return sa.literal_column(metric_sql(spec, metric, dialect))
 
 
+def ratio_expressions(spec: Spec, metric: Metric, dialect: str) -> tuple[ColumnElement, ColumnElement]:
+    """A ratio's numerator and denominator, each with the metric's own filter, as column expressions."""
+    assert metric.ratio is not None
+    own = (metric.path + ("filter",), metric.filter)
+    sides: list[ColumnElement] = []
+    for side in ("numerator", "denominator"):
+        part = getattr(metric.ratio, side)
+        at = metric.path + ("ratio", side)
+        column = at + ("measure", "column")
+        tree = measure_tree(spec, part.measure, column, dialect, own, (at + ("filter",), part.filter))
+        sides.append(sa.literal_column(fragments.render(tree, dialect)))
+    return sides[0], sides[1]
+
+
+def column_expression(spec: Spec, path: JsonPath, name: str, dialect: str) -> ColumnElement:
+    """A column a spec names (a dimension, a unit), once it passed its check."""
+    return sa.literal_column(fragments.render(_column(spec, path, name, dialect), dialect))
+
+
+def condition_expression(spec: Spec, dialect: str, *filters: tuple[JsonPath, str | None]) -> ColumnElement | None:
+    """The conjunction of a spec's filters, parenthesised, once each passed its check (None without any)."""
+    condition = _condition(spec, dialect, *filters)
+    if condition is None:
+        return None
+    return sa.literal_column(fragments.render(exp.Paren(this=condition), dialect))
+
+
+def action_condition(spec: Spec, metric: Metric, dialect: str) -> ColumnElement | None:
+    """The rows a measure or ratio counts as its action: its filter (and a ratio's numerator's)."""
+    filters = [(metric.path + ("filter",), metric.filter)]
+    if metric.ratio is not None:
+        filters.append((metric.path + ("ratio", "numerator", "filter"), metric.ratio.numerator.filter))
+    return condition_expression(spec, dialect, *filters)
+
+
 def source_table(spec: Spec, source: Source, dialect: str) -> sa.TableClause:
     """The table a source reads, once its name passed its check (no catalogs)."""
     name = f"{source.schema}.{source.table}" if source.schema else source.table

@@ -18,10 +18,17 @@ It also looks for the red flags of the method's checklist that data can show:
 - north-star-does-not-lead: the North Star's best correlation with its
   outcome is weak, or comes at lag 0 (they move together: the North Star
   brings no early warning).
+
+Honest about what it does not know: each series starts at its metric's
+first row (periods before it are not zero-filled, stats.started), every
+correlation comes with its number of pairs, a 95 % interval and a p-value
+(stats.correlate), and a best correlation over fewer than stats.MIN_PAIRS
+pairs is "not enough data", never a verdict.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -33,6 +40,7 @@ from dataclasses import dataclass, field
 from northstar_spec.spec import formatting
 from northstar_spec.spec.model import Metric, Project, Role, Spec
 from northstar_spec.warehouse import periods as calendar
+from northstar_spec.warehouse import stats
 from northstar_spec.warehouse.evaluate import Number, QueryRun, Series, evaluate
 
 DEFAULT_PERIODS = 52
@@ -67,6 +75,7 @@ class LagCorrelation:
     lag: int
     r: float | None
     pairs: int
+    fit: stats.Correlation
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,12 @@ class BestLag:
     lag: int
     r: float
     pairs: int
+    fit: stats.Correlation
+
+    @property
+    def enough(self) -> bool:
+        """Whether there are pairs enough for a verdict (stats.MIN_PAIRS)."""
+        return self.fit.enough
 
 
 @dataclass(frozen=True)
@@ -89,7 +104,7 @@ class Lead:
 
     @property
     def best(self) -> BestLag | None:
-        known = [BestLag(c.lag, c.r, c.pairs) for c in self.correlations if c.r is not None]
+        known = [BestLag(c.lag, c.r, c.pairs, c.fit) for c in self.correlations if c.r is not None]
         return max(known, key=lambda c: (c.r, -c.lag)) if known else None
 
 
@@ -142,14 +157,15 @@ def correlation(xs: Sequence[float | None], ys: Sequence[float | None]) -> tuple
 
 def lead(driver: Series, follower: Series, max_lag: int, invert: bool = False) -> Lead:
     """Correlations of the driver's change in period t with the follower's in t + lag."""
-    x = changes(driver.values)
+    x = changes(stats.started(driver.values))
     if invert:
         x = [-v if v is not None else None for v in x]
-    y = changes(follower.values)
+    y = changes(stats.started(follower.values))
     found = []
     for lag in range(0, max_lag + 1):
-        r, pairs = correlation(x[: len(x) - lag], y[lag:])
-        found.append(LagCorrelation(lag, r, pairs))
+        xs, ys = x[: len(x) - lag], y[lag:]
+        r, pairs = correlation(xs, ys)
+        found.append(LagCorrelation(lag, r, pairs, stats.correlate(xs, ys)))
     return Lead(driver.metric, follower.metric, invert, tuple(found))
 
 
@@ -230,7 +246,7 @@ def moved_alone(ns: Series, inputs: Sequence[Series], thresholds: Thresholds) ->
 
 def leads_outcome(found: Lead, thresholds: Thresholds, grain: str) -> list[RedFlag]:
     best = found.best
-    if best is None:
+    if best is None or not best.enough:
         return []
     r = f"r = {best.r:.2f}"
     if best.r < thresholds.min_correlation:
@@ -262,6 +278,8 @@ def analyse(
     thresholds: Thresholds = Thresholds(),
 ) -> Backtest:
     """The backtest of one spec from its series (all at the North Star's grain)."""
+    ns, inputs = _started(ns), [_started(s) for s in inputs]
+    outcome = _started(outcome) if outcome is not None else None
     input_leads = tuple(lead(s, ns, max_lag, invert=getattr(s.metric, "direction", None) == "decrease") for s in inputs)
     flags = spikes(ns, thresholds)
     for series in inputs:
@@ -273,8 +291,13 @@ def analyse(
         notes.append("no outcome declared: add `outcome:` to check that the North Star leads it")
     else:
         outcome_lead = lead(ns, outcome, max_lag)
-        if outcome_lead.best is None:
-            notes.append(f"too few periods with values to correlate {ns.metric.id} with {outcome.metric.id}")
+        best = outcome_lead.best
+        if best is None or not best.enough:
+            pairs = best.pairs if best else max(c.pairs for c in outcome_lead.correlations)
+            notes.append(
+                f"not enough data to say whether {ns.metric.id} leads {outcome.metric.id}: {pairs} pairs of "
+                f"changes, at least {stats.MIN_PAIRS} needed"
+            )
         flags += leads_outcome(outcome_lead, thresholds, ns.grain)
     return Backtest(
         spec,
@@ -290,6 +313,11 @@ def analyse(
         tuple(flags),
         tuple(notes),
     )
+
+
+def _started(series: Series) -> Series:
+    """The series without the periods before its metric's first row (stats.started)."""
+    return dataclasses.replace(series, values=stats.started(series.values))
 
 
 def run(
@@ -333,7 +361,12 @@ def _best(found: Lead, grain: str) -> str:
     best = found.best
     if best is None:
         return "not enough data"
-    return f"lag {best.lag} ({_r(best.r)})"
+    if not best.enough:
+        return f"lag {best.lag} ({_r(best.r)}), n = {best.pairs}: not enough data"
+    p = best.fit.p
+    return f"lag {best.lag} ({_r(best.r)}, n = {best.pairs}, " + (
+        "p < 0.001)" if p is not None and p < 0.001 else f"p = {p:.3f})"
+    )
 
 
 def _title(b: Backtest) -> str:
@@ -349,11 +382,11 @@ def _verdict(b: Backtest) -> str:
         return f"North Star {b.north_star.metric.id}: no outcome declared"
     best = b.outcome_lead.best
     target = f"North Star {b.north_star.metric.id} -> outcome {b.outcome_lead.follower.id}"
-    if best is None:
-        return f"{target}: not enough data"
+    if best is None or not best.enough:
+        return f"{target}: not enough data ({best.fit.text() if best else 'no pair of changes'})"
     if best.lag > 0 and best.r >= b.thresholds.min_correlation:
-        return f"{target}: leads by {best.lag} {b.grain}{'s' * (best.lag != 1)} (r = {best.r:.2f})"
-    return f"{target}: does not lead (best lag {best.lag}, r = {best.r:.2f})"
+        return f"{target}: leads by {best.lag} {b.grain}{'s' * (best.lag != 1)} ({best.fit.text()})"
+    return f"{target}: does not lead (best lag {best.lag}, {best.fit.text()})"
 
 
 def _lag_rows(b: Backtest) -> list[list[str]]:
@@ -417,9 +450,13 @@ def _lead_json(found: Lead | None) -> dict | None:
         "driver": found.driver.id,
         "follower": found.follower.id,
         "inverted": found.inverted,
-        "correlations": [{"lag": c.lag, "r": c.r, "pairs": c.pairs} for c in found.correlations],
+        "correlations": [{"lag": c.lag, "r": c.r, "pairs": c.pairs, **c.fit.as_json()} for c in found.correlations],
         "best_lag": best.lag if best else None,
         "best_r": best.r if best else None,
+        "best_n": best.pairs if best else None,
+        "best_p": best.fit.p if best else None,
+        "best_ci95": [best.fit.low, best.fit.high] if best else None,
+        "enough_data": bool(best and best.enough),
     }
 
 

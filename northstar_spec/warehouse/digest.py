@@ -1,7 +1,8 @@
 """The weekly digest: what a team reads on Monday morning, in markdown.
 
 For each spec: the North Star's last complete period against the one before
-and against its target, the inputs that moved most (by relative change, the
+and against its target, what drove the change (explain.summary: whether
+the move is noise, the segments and the input behind it), the inputs that moved most (by relative change, the
 way each should move beside it), the guardrails, and the reviews that are
 due or overdue. Everything is computed as of `today`, so a fixed day gives
 the same text.
@@ -24,7 +25,7 @@ from northstar_spec.spec.model import (
     review_state,
 )
 from northstar_spec.spec.rules.review import RITUAL_LABEL
-from northstar_spec.warehouse import periods
+from northstar_spec.warehouse import explain, periods
 from northstar_spec.warehouse.evaluate import Evaluation, QueryRun, Series, evaluate
 
 ARROW = {"increase": "↑", "decrease": "↓"}
@@ -42,15 +43,17 @@ def digest(
     """The digest of every spec as one markdown document. Raises WarehouseError."""
     today = today or dt.date.today()
     evaluation = evaluate(specs, project, periods=2, end=today, environ=environ, progress=progress)
-    return "\n\n".join(render(spec, evaluation, today) for spec in specs) + "\n"
+    explained = explain.run(specs, project, end=today, environ=environ, progress=progress)
+    return "\n\n".join(render(spec, evaluation, today, e) for spec, e in zip(specs, explained)) + "\n"
 
 
-def render(spec: Spec, evaluation: Evaluation, today: dt.date) -> str:
+def render(spec: Spec, evaluation: Evaluation, today: dt.date, explained: explain.Explanation | None = None) -> str:
     ns = evaluation.of(spec, spec.north_star)
     sections = [
         f"# {spec.product.name}: {ADJECTIVE[ns.grain]} digest, {periods.name(ns.periods[-1], ns.grain)}",
         *_headline(spec, ns, evaluation),
-        _inputs(spec, evaluation),
+        _drivers(explained),
+        _inputs(spec, evaluation, explained),
         _guardrails(spec, evaluation),
         _reviews(spec, today),
     ]
@@ -89,7 +92,16 @@ def _headline(spec: Spec, ns: Series, evaluation: Evaluation) -> list[str]:
     return [sentence, " ".join(details)]
 
 
-def _inputs(spec: Spec, evaluation: Evaluation) -> str:
+def _drivers(explained: explain.Explanation | None) -> str:
+    """The second sentence of the digest: here is what drove the change (`northstar explain`)."""
+    if explained is None:
+        return ""
+    return "## What drove the change\n\n" + explain.summary(explained, with_headline=False)
+
+
+def _inputs(spec: Spec, evaluation: Evaluation, explained: explain.Explanation | None = None) -> str:
+    """The inputs, largest move first, each with whether its move is more than noise (at the North Star's grain)."""
+    moves = {e.metric.id: explain.verdict(e.move) for e in explained.inputs} if explained else {}
     rows = []
     for metric in spec.inputs:
         series = evaluation.of(spec, metric)
@@ -107,10 +119,11 @@ def _inputs(spec: Spec, evaluation: Evaluation) -> str:
             formatting.value_text(metric, series.previous),
             formatting.value_text(metric, series.last),
             formatting.change_text(metric, series.previous, series.last),
+            moves.get(metric.id, "–") if series.grain == ns_grain else "–",
         ]
         for _, metric, series, moved in rows
     ]
-    header = ["input", "owner", "should go", "before", "now", "change"]
+    header = ["input", "owner", "should go", "before", "now", "change", "against its history"]
     return "## Inputs, largest move first\n\n" + formatting.markdown_table(header, table, right={3, 4, 5})
 
 

@@ -3,7 +3,8 @@ text for a terminal or an e-mail, and JSON for tools (a chat bot, a report).
 
 Plain text is the markdown digest (digest.py) with its markup taken out, so
 the two never say different things. JSON holds the same facts as numbers:
-each spec's North Star now and before, its target and outcome, every input's
+each spec's North Star now and before, its target and outcome, what drove
+the change (as `northstar explain --format json` has it), every input's
 move, every guardrail against its threshold, and the reviews due.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 
 from northstar_spec.spec import formatting
 from northstar_spec.spec.model import Spec, guardrail_status
-from northstar_spec.warehouse import digest, periods
+from northstar_spec.warehouse import digest, explain, periods
 from northstar_spec.warehouse.evaluate import Evaluation, Series
 
 FORMATS = ("markdown", "text", "json")
@@ -53,9 +54,15 @@ def _plain(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*|`([^`]*)`", lambda m: m.group(1) or m.group(2) or "", text)
 
 
-def as_json(specs: Sequence[Spec], evaluation: Evaluation, today: dt.date) -> list[dict]:
-    """The digest's facts, one object per spec."""
-    return [_spec(spec, evaluation, today) for spec in specs]
+def as_json(
+    specs: Sequence[Spec],
+    evaluation: Evaluation,
+    today: dt.date,
+    explained: Sequence[explain.Explanation] = (),
+) -> list[dict]:
+    """The digest's facts, one object per spec (with what drove the change, when explained)."""
+    drivers = {e.spec.product.id: explain.to_json(e) for e in explained}
+    return [{**_spec(spec, evaluation, today), "what_drove": drivers.get(spec.product.id)} for spec in specs]
 
 
 def _series(series: Series) -> dict:

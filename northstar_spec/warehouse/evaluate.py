@@ -129,12 +129,14 @@ def evaluate(
     grain_of: GrainOf | None = None,
     native: bool = True,
     progress: Callable[[QueryRun], None] | None = None,
+    candidates: bool = False,
 ) -> Evaluation:
     """The values of the selected metrics (all, with the outcome, by default) in `periods` complete periods.
 
     `grain_of` overrides each metric's grain (the backtest compares series at
     the North Star's grain); `native=False` buckets periods with the portable
-    CASE instead of the dialect's date functions. Raises WarehouseError.
+    CASE instead of the dialect's date functions; `candidates` adds the
+    spec's candidate North Stars to what `select` chooses from. Raises WarehouseError.
     """
     if periods < 1:
         raise ValueError("periods must be at least 1")
@@ -142,7 +144,7 @@ def evaluate(
     groups: dict[tuple[int, str, str], list[Metric]] = defaultdict(list)
     order: list[tuple[int, str]] = []
     for index, spec in enumerate(specs):
-        for metric in spec.metrics_and_outcome:
+        for metric in spec.computable if candidates else spec.metrics_and_outcome:
             if select and not select(spec, metric):
                 continue
             grain = grain_of(spec, metric) if grain_of else metric.grain

@@ -3,10 +3,13 @@ the last day, before anyone relies on it.
 
 `northstar validate --warehouse` reports what this finds, and `northstar
 deploy` runs it first and sends nothing when it finds an error. Per source
-and grain, one query computes every metric over the last day before `end`
+and grain, one query computes every metric (candidate North Stars too)
+over the last day before `end`
 (as `northstar evaluate` would, on a tiny window); when it fails, the probes
 of northstar_spec.warehouse.probe say where, and the finding points at the
-table, the time column, the column or the fragment (NS902-NS904). Each
+table, the time column, the column or the fragment (NS902-NS904); the
+columns a source names for `explain` and `candidates` (its dimensions and
+unit) and what `retained:` means are read once per source the same way. Each
 ratio without a value on that day has its denominator computed over the
 periods the dashboard shows (one more scan): zero in all of them is a
 warning (NS905). Last, each database user that could write is a warning
@@ -28,9 +31,16 @@ import sqlalchemy as sa
 
 from northstar_spec.spec import fragments
 from northstar_spec.spec.diagnostics import Diagnostic, Location
+from northstar_spec.spec.loading import JsonPath
 from northstar_spec.spec.model import Metric, Project, Source, Spec
 from northstar_spec.spec.rules import works
-from northstar_spec.spec.sql import FragmentError, measure_tree, runtime_dialect
+from northstar_spec.spec.sql import (
+    FragmentError,
+    column_expression,
+    condition_expression,
+    measure_tree,
+    runtime_dialect,
+)
 from northstar_spec.warehouse import periods as calendar
 from northstar_spec.warehouse import probe
 from northstar_spec.warehouse.engines import Warehouse, WarehouseError, Warehouses, write_access
@@ -72,10 +82,11 @@ def preflight(
     window = (end - dt.timedelta(days=LAST_DAYS), end)
     groups: dict[tuple[int, str, str], list[Metric]] = defaultdict(list)
     for index, spec in enumerate(specs):
-        for metric in spec.metrics_and_outcome:
+        for metric in spec.computable:
             groups[(index, metric.source, metric.grain)].append(metric)
     findings: list[Diagnostic] = []
     tables: dict[str, set[str]] = defaultdict(set)
+    read_columns: set[tuple[int, str]] = set()
     with Warehouses(project, os.environ if environ is None else environ) as warehouses:
         for (index, source_id, grain), metrics in groups.items():
             spec = specs[index]
@@ -90,6 +101,10 @@ def preflight(
             except FragmentError as exc:  # the URI's dialect reads a fragment otherwise than the declared one
                 raise WarehouseError(str(exc)) from None
             findings += [group.finding(p) for p in problems]
+            table_read = not any(p.kind in (probe.Kind.TABLE, probe.Kind.TIME_COLUMN) for p in problems)
+            if table_read and (index, source_id) not in read_columns:
+                read_columns.add((index, source_id))
+                findings += group.columns(window)
             if not problems:
                 findings += group.denominators(calendar.complete_periods(end, grain, periods))
                 tables[source.database].add(f"{source.schema}.{source.table}" if source.schema else source.table)
@@ -146,6 +161,58 @@ class _Group:
                 except ValueError as exc:
                     found.append(probe.Problem(probe.Kind.METRIC, str(exc), metric, metric.path + (metric.kind,)))
                     break
+        return found
+
+    def _named(self) -> list[tuple[JsonPath, Any, str]]:
+        """The source's dimensions and unit, and the `retained:` filter on it: (path, expression, what)."""
+        spec, source, dialect = self.spec, self.source, self.dialect
+        named: list[tuple[JsonPath, Any, str]] = []
+        for i, dimension in enumerate(source.dimensions):
+            path = source.path + ("dimensions", i)
+            named.append((path, column_expression(spec, path, dimension, dialect), f"dimension {dimension!r}"))
+        if source.unit:
+            path = source.path + ("unit",)
+            named.append((path, column_expression(spec, path, source.unit, dialect), f"unit column {source.unit!r}"))
+        retained = spec.retained
+        if retained is not None and retained.source == source.id:
+            path = retained.path + ("filter",)
+            condition = condition_expression(spec, dialect, (path, retained.filter))
+            assert condition is not None  # the schema wants a filter
+            named.append((path, sa.case((condition, 1), else_=0), "the `retained:` filter"))
+        return named
+
+    def columns(self, window: Window) -> list[Diagnostic]:
+        """Read the source's dimensions, unit and `retained:` filter over `window`: one query, and one
+        per column to find which fails when it does (NS903 at that column)."""
+        named = self._named()
+        if not named:
+            return []
+        starts = (calendar.period_start(window[0], self.grain),)
+        rows = window_rows(self.spec, self.source, self.dialect, self.grain, starts, self.native, window)
+
+        def fails(expressions: Sequence[Any]) -> str | None:
+            query = sa.select(*(sa.func.count(e).label(f"c{i}") for i, e in enumerate(expressions))).select_from(rows)
+            with connection_for(self.warehouse, self.spec, self.source) as connection:
+                try:
+                    connection.execute(query).fetchall()
+                except Exception as exc:
+                    return self.warehouse.cause(exc)
+            return None
+
+        if fails([e for _, e, _ in named]) is None:
+            return []
+        table = f"{self.source.schema}.{self.source.table}" if self.source.schema else self.source.table
+        found = []
+        for path, expression, what in named:
+            cause = fails([expression])
+            if cause is not None:
+                found.append(
+                    works.COLUMN_FAILS.diagnostic(
+                        self.spec.at(path),
+                        f"source {self.source.id!r}: {what} fails on table {table} in database "
+                        f"{self.warehouse.name!r}: {cause}",
+                    )
+                )
         return found
 
     def _denominator(self, metric: Metric) -> Any:

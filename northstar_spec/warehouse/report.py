@@ -17,7 +17,7 @@ from northstar_spec.spec.model import Role
 from northstar_spec.warehouse import periods
 from northstar_spec.warehouse.evaluate import Evaluation
 
-MARK = {Role.NORTH_STAR: "★ ", Role.INPUT: "  ", Role.COUNTER: "⚠ ", Role.OUTCOME: "$ "}
+MARK = {Role.NORTH_STAR: "★ ", Role.INPUT: "  ", Role.COUNTER: "⚠ ", Role.OUTCOME: "$ ", Role.CANDIDATE: "? "}
 
 
 def as_table(evaluation: Evaluation) -> str:

@@ -24,7 +24,7 @@ from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.diagnostics import Location
 from northstar_spec.spec.model import Metric, Project, Spec
 from northstar_spec.spec.sql import FragmentError, metric_sql, runtime_dialect, share_sql, source_table
-from superset_plugin.compiler import charts, markdown, naming, portfolio
+from superset_plugin.compiler import charts, markdown, naming, portfolio, rituals
 from superset_plugin.compiler.bundle import Bundle, dump_yaml
 from superset_plugin.compiler.layout import Layout, dashboard_metadata, split_widths
 
@@ -431,6 +431,11 @@ def compile_bundle(specs: Sequence[Spec], project: Project, env: Mapping[str, st
     except FragmentError as exc:
         raise CompileError(str(exc)) from None
     compiler.bundle.files = {path: finish(path, data) for path, data in compiler.bundle.files.items()}
+    try:
+        dialects = {name: (db.dialect, compiler.dialect(name)) for name, db in compiler.databases.items()}
+        compiler.bundle.schedules = rituals.compile_schedules(ordered, project, compiler.env, dialects)
+    except (rituals.ScheduleError, FragmentError) as exc:
+        raise CompileError(str(exc)) from None
     return compiler.bundle
 
 

@@ -59,6 +59,8 @@ class Bundle:
     teams: dict[str, frozenset[str]] = field(default_factory=dict)
     #: The product each chart and dashboard shows (by UUID), for deploy to tag and to tell products apart.
     products: dict[str, str] = field(default_factory=dict)
+    #: The reports and alerts of the rituals (compiler.rituals.Schedule), sent through the report API, not the zip.
+    schedules: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.files.setdefault("metadata.yaml", {"version": "1.0.0", "type": "assets", "timestamp": TIMESTAMP})

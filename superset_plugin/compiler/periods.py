@@ -70,3 +70,14 @@ def current_period_start_sql(grain: str, dialect: str) -> str:
 def complete_periods_only(time_column: str, grain: str, dialect: str) -> str:
     """The WHERE clause every chart carries: rows before the current, unfinished period."""
     return f"{time_column} < {current_period_start_sql(grain, dialect)}"
+
+
+def previous_period_start_sql(grain: str, dialect: str) -> str:
+    """SQL for the first instant of the last complete period: one period before the current one starts."""
+    current = current_period_start_sql(grain, dialect)
+    if dialect == "sqlite":
+        step = {"day": "-1 day", "week": "-7 days", "month": "-1 month", "quarter": "-3 months"}[grain]
+        return f"DATE({current}, '{step}')"
+    if dialect == "mysql":
+        return f"DATE_SUB({current}, INTERVAL 1 {grain.upper()})"
+    return f"{current} - INTERVAL '{'3 month' if grain == 'quarter' else '1 ' + grain}'"

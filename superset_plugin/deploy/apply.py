@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from northstar_spec.spec.model import Project, Spec
 from superset_plugin.compiler import Bundle, naming, portfolio
 from superset_plugin.compiler.assets import CERTIFIED_BY, finish
-from superset_plugin.deploy import import_schemas
+from superset_plugin.deploy import import_schemas, schedules
 from superset_plugin.deploy.client import (
     ImportFailed,
     NotFound,
@@ -66,6 +66,8 @@ class Result:
     tagged: int = 0
     owners_set: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Reports and alerts sent: {"create": n, "update": n, "delete": n}.
+    schedules: dict[str, int] = field(default_factory=dict)
 
 
 def _portfolio_others(bundle: Bundle, state: LiveState, project: str, whole: bool) -> list[portfolio.Entry]:
@@ -333,7 +335,10 @@ def plan_deploy(
         plan = make_plan(
             bundle, state, project.id, options, published=published, scrubs=scrubs, dataset_charts=dataset_charts
         )
-    progress(f"plan: {plan.summary()}")
+    live_schedules = schedules.fetch(client, project.id)
+    ids = schedules.resolve(client, state, bundle.schedules, look_up=False)
+    schedules.plan(bundle.schedules, live_schedules, ids, project.id, options, plan)
+    progress(f"plan: {plan.summary()}; reports and alerts: {schedules.summary(plan)}")
     if plan.refusals:
         raise DeployRefused("nothing was sent, because:\n  " + "\n  ".join(plan.refusals), plan)
     return plan, state, published
@@ -381,8 +386,15 @@ def deploy(
         result.notes.append("the North Star page is not enabled on this Superset (see superset_plugin.inside)")
     elif publish(client, specs, project, published.get(project.id), whole=options.whole_project):
         progress("published the project's model to the North Star page")
+    if any(s.kind in schedules.KINDS.values() and s.action in ("create", "update", "delete") for s in plan.steps):
+        ids = schedules.resolve(client, state, bundle.schedules)
+        result.schedules = schedules.apply(client, bundle.schedules, plan, ids, progress)
     for step in sorted(
-        (s for s in plan.steps if s.action == "delete" and s.kind != "metrics" and s.id is not None),
+        (
+            s
+            for s in plan.steps
+            if s.action == "delete" and s.kind in DELETE_ORDER and s.kind != "metrics" and s.id is not None
+        ),
         key=lambda s: DELETE_ORDER.index(s.kind),
     ):
         try:

@@ -92,7 +92,8 @@ class Plan:
     notes: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> int:
-        return sum(s.action == action for s in self.steps if s.kind != "metrics")
+        """Steps on assets of the import (reports and alerts count apart: deploy.schedules.summary)."""
+        return sum(s.action == action for s in self.steps if s.kind in KINDS)
 
     @property
     def changed_paths(self) -> list[str]:

@@ -36,8 +36,11 @@ _WRAPPED = "_northstar_scrubs_secrets"
 
 
 def scrub(value: Any) -> Any:
-    """`value` with every secret replaced by ***: secret-named keys, URI passwords, and both inside JSON strings."""
+    """`value` with every secret replaced by ***: secret-named keys, URI passwords, a report's webhook URL (its
+    path usually holds the token), and each of these inside JSON strings."""
     if isinstance(value, dict):
+        if str(value.get("type", "")).lower() == "webhook" and "recipient_config_json" in value:
+            value = {**value, "recipient_config_json": MASK}
         return {k: MASK if isinstance(k, str) and _SECRET_KEY.search(k) else scrub(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [scrub(v) for v in value]

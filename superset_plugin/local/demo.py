@@ -3,9 +3,21 @@ defaults, from nothing but a clone.
 
     python -m superset_plugin.local.demo up     # idempotent: reuses what is already there
     python -m superset_plugin.local.demo stop
+    python -m superset_plugin.local.demo reset  # stop, drop the metadata database, remove the folder
 
 State lives in NORTHSTAR_DEMO_DIR (default .demo/): the demo warehouse, the
-Superset home, its log and its pid. The warehouse is regenerated when it no
+Superset home, its log and its pid.
+
+Superset runs the way operators run it, so the rituals are delivered: its
+metadata in PostgreSQL (127.0.0.1:5432, a database named after the demo
+folder; NORTHSTAR_DEMO_METADATA_URI overrides), Redis (127.0.0.1:6379,
+database 1) as cache and Celery broker, a Celery worker with beat started and
+stopped with it, screenshots through Debian's Chromium, and email to a local
+SMTP sink that writes every message to .demo/outbox/ (port
+NORTHSTAR_DEMO_SMTP_PORT, default 8025). A demo-only report of the Teamspace
+dashboard is due the minute after each `make demo`, so a message arrives
+within two minutes. NORTHSTAR_DEMO_REPORTS=off runs the plain SQLite Superset
+without any of that. The warehouse is regenerated when it no
 longer ends today, so relative ranges ("the last 26 complete weeks") always
 show data. The admin login is NORTHSTAR_DEMO_USERNAME / NORTHSTAR_DEMO_PASSWORD
 (admin / admin by default) and is printed, as a local demo's should be.
@@ -14,8 +26,10 @@ show data. The admin login is NORTHSTAR_DEMO_USERNAME / NORTHSTAR_DEMO_PASSWORD
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import secrets
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -32,6 +46,11 @@ from superset_plugin.local import superset as local
 
 #: The demo shows the North Star page too (see superset_plugin.inside).
 ENABLE_NORTH_STAR_PAGE = "from superset_plugin.inside import init_northstar\nFLASK_APP_MUTATOR = init_northstar\n"
+#: The demo's Redis database (the tests use another).
+DEMO_REDIS_DB = 1
+#: The demo-only report that shows delivery right after `make demo` (its marker keeps deploys off it).
+DEMO_REPORT = "northstar demo · delivery check [teamspace]"
+DEMO_MARKER = {"northstar_demo": True}
 
 
 class Demo:
@@ -43,6 +62,13 @@ class Demo:
         self.url = f"http://127.0.0.1:{self.port}"
         self.username = os.environ.get("NORTHSTAR_DEMO_USERNAME", "admin")
         self.password = os.environ.get("NORTHSTAR_DEMO_PASSWORD", "admin")
+        self.reports = os.environ.get("NORTHSTAR_DEMO_REPORTS", "on").lower() != "off"
+        self.smtp_port = int(os.environ.get("NORTHSTAR_DEMO_SMTP_PORT", "8025"))
+        self.outbox = root / "outbox"
+        self.tag = "northstar_demo_" + hashlib.sha256(str(root).encode()).hexdigest()[:8]
+        self.metadata_uri = os.environ.get(
+            "NORTHSTAR_DEMO_METADATA_URI", f"postgresql://postgres@127.0.0.1:5432/{self.tag}"
+        )
 
     def say(self, message: str) -> None:
         print(f"· {message}", flush=True)
@@ -79,7 +105,86 @@ class Demo:
         return path.read_text().strip()
 
     def extra_config(self) -> str:
-        return os.environ.get("NORTHSTAR_DEMO_SUPERSET_CONFIG", ENABLE_NORTH_STAR_PAGE)
+        extra = os.environ.get("NORTHSTAR_DEMO_SUPERSET_CONFIG", ENABLE_NORTH_STAR_PAGE)
+        if not self.reports:
+            return extra
+        return extra + local.production_config(
+            self.port, self.smtp_port, DEMO_REDIS_DB, self.tag.replace("_", "-"), self.metadata_uri
+        )
+
+    # --- Alerts & Reports: metadata database, Redis, SMTP sink, Celery -----------------------------------------
+
+    def ensure_metadata_database(self) -> None:
+        """The demo's PostgreSQL metadata database, created when missing."""
+        url = sa.engine.make_url(self.metadata_uri)
+        admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                found = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
+                if found.first() is None:
+                    conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+                    self.say(f"created the metadata database {url.database!r}")
+        except sa.exc.OperationalError as exc:
+            raise local.LocalSupersetError(
+                f"Alerts & Reports need PostgreSQL metadata at {url.render_as_string(hide_password=True)} "
+                f"({exc.orig}); start PostgreSQL, set NORTHSTAR_DEMO_METADATA_URI, "
+                "or run with NORTHSTAR_DEMO_REPORTS=off"
+            ) from None
+        finally:
+            admin.dispose()
+
+    def _pid(self, name: str) -> int | None:
+        try:
+            return int((self.root / name).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def ensure_outbox(self) -> None:
+        pid = self._pid("outbox.pid")
+        if pid and _alive(pid):
+            self.say(f"the SMTP sink is running (pid {pid}); mail lands in {self.outbox}")
+            return
+        with open(self.root / "outbox.log", "ab") as log:
+            process = local.start_outbox(self.outbox, self.smtp_port, log)
+        local.wait_port(self.smtp_port, process)
+        (self.root / "outbox.pid").write_text(str(process.pid))
+        self.say(f"started the SMTP sink on 127.0.0.1:{self.smtp_port}; mail lands in {self.outbox}")
+
+    def ensure_workers(self, env: dict[str, str]) -> None:
+        pid = self._pid("workers.pid")
+        if pid and _alive(pid):
+            self.say(f"the Celery worker and beat are running (pid {pid})")
+            return
+        with open(self.home / "workers.log", "ab") as log:
+            process = local.start_workers(self.home, env, log)
+        (self.root / "workers.pid").write_text(str(process.pid))
+        self.say(f"started the Celery worker with beat (pid {process.pid}; log: {self.home / 'workers.log'})")
+
+    def schedule_demo_report(self, client: SupersetClient) -> str:
+        """A demo-only report of the Teamspace dashboard, due next minute (once): delivery shown at once."""
+        dashboard = client.find_by_uuid("dashboard", naming.dashboard_uuid("teamspace"))
+        if dashboard is None:
+            return "no Teamspace dashboard: no demo report"
+        due = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+        body = {
+            "type": "Report",
+            "name": DEMO_REPORT,
+            "description": "Made by `make demo` to show a delivery within two minutes; not managed by deploy.",
+            "crontab": f"{due.minute} {due.hour} {due.day} {due.month} *",
+            "timezone": "UTC",
+            "dashboard": dashboard["id"],
+            "recipients": [{"type": "Email", "recipient_config_json": {"target": "demo@northstar.example"}}],
+            "report_format": "PNG",
+            "creation_method": "alerts_reports",
+            "active": True,
+            "extra": DEMO_MARKER,
+        }
+        rows = client.list_all("report", {"filters": [{"col": "name", "opr": "eq", "value": DEMO_REPORT}]})
+        if rows:
+            client.put(f"/api/v1/report/{rows[0]['id']}", json=body)
+        else:
+            client.post("/api/v1/report/", json=body)
+        return f"{due:%H:%M} UTC"
 
     def environment(self) -> dict[str, str]:
         config = local.write_config(self.home, self.extra_config())
@@ -91,8 +196,11 @@ class Demo:
         except (OSError, ValueError):
             return None
 
-    def ensure_superset(self) -> None:
+    def ensure_superset(self) -> dict[str, str]:
         self.home.mkdir(parents=True, exist_ok=True)
+        if self.reports:
+            local.redis_ready()
+            self.ensure_metadata_database()
         env = self.environment()
         stamp = self.home / ".set-up"
         # Set up again when the configuration changed: a plugin brings permissions to sync.
@@ -104,7 +212,7 @@ class Demo:
             self.say(f"set up Superset in {self.home} ({time.monotonic() - started:.0f} s)")
         if self.pid() and local.healthy(self.url):
             self.say(f"Superset is already running on {self.url} (pid {self.pid()})")
-            return
+            return env
         if local.healthy(self.url):
             raise local.LocalSupersetError(f"something else answers on {self.url}; set NORTHSTAR_DEMO_PORT")
         with open(self.home / "superset.log", "ab") as log:
@@ -112,8 +220,15 @@ class Demo:
         (self.root / "superset.pid").write_text(str(process.pid))
         seconds = local.wait_healthy(self.url, process)
         self.say(f"started Superset on {self.url} ({seconds:.0f} s; log: {self.home / 'superset.log'})")
+        return env
 
     def stop(self) -> None:
+        for name, what in (("workers.pid", "Celery worker and beat"), ("outbox.pid", "SMTP sink")):
+            pid = self._pid(name)
+            if pid is not None:
+                local.stop(pid)
+                (self.root / name).unlink(missing_ok=True)
+                print(f"stopped the demo {what} (pid {pid})")
         pid = self.pid()
         if pid is None:
             print("the demo Superset is not running")
@@ -121,6 +236,22 @@ class Demo:
         local.stop(pid)
         (self.root / "superset.pid").unlink(missing_ok=True)
         print(f"stopped the demo Superset (pid {pid})")
+
+    def reset(self) -> None:
+        self.stop()
+        if self.reports:
+            url = sa.engine.make_url(self.metadata_uri)
+            admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+                print(f"dropped the metadata database {url.database!r}")
+            except sa.exc.OperationalError as exc:
+                print(f"could not drop the metadata database {url.database!r}: {exc.orig}")
+            finally:
+                admin.dispose()
+        shutil.rmtree(self.root, ignore_errors=True)
+        print(f"removed {self.root}")
 
     # --- the specs -------------------------------------------------------------------------------------------
 
@@ -143,8 +274,17 @@ class Demo:
         started = time.monotonic()
         self.root.mkdir(parents=True, exist_ok=True)
         self.ensure_warehouse()
-        self.ensure_superset()
+        if self.reports:
+            self.outbox.mkdir(exist_ok=True)
+            self.ensure_outbox()
+        env = self.ensure_superset()
+        if self.reports:
+            self.ensure_workers(env)
         specs = self.deploy()
+        due = None
+        if self.reports:
+            client = SupersetClient(self.url, username=self.username, password=self.password)
+            due = self.schedule_demo_report(client)
         print(f"\nnorthstar demo ready in {time.monotonic() - started:.0f} s")
         print(f"  Superset:  {self.url}/  (login: {self.username} / {self.password})")
         north_star = next((s for s in specs if s.product.id == "acme-invoicing"), specs[0])
@@ -153,7 +293,21 @@ class Demo:
             print(f"    {spec.product.name}: {self.url}/superset/dashboard/{naming.dashboard_slug(spec.product.id)}/")
         print(f"    portfolio: {self.url}/superset/dashboard/{naming.dashboard_slug(naming.PORTFOLIO_ID)}/")
         print(f"  North Star page (metric trees with live values): {self.url}/northstar/")
+        if due:
+            print(f"  Reports and alerts: {self.url}/report/list/ (the rituals, run by Celery beat and a worker)")
+            print(f"  Outbox: every email Superset sends lands in {self.outbox}/ as an .eml file;")
+            print(f"    a demo report of the Teamspace dashboard is due at {due} (then one .eml appears)")
         print("  stop it with `make demo-stop`; wipe it with `make demo-reset`")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def main(argv: list[str]) -> int:
@@ -164,8 +318,10 @@ def main(argv: list[str]) -> int:
             demo.up()
         elif command == "stop":
             demo.stop()
+        elif command == "reset":
+            demo.reset()
         else:
-            print(f"usage: python -m superset_plugin.local.demo up|stop (not {command!r})", file=sys.stderr)
+            print(f"usage: python -m superset_plugin.local.demo up|stop|reset (not {command!r})", file=sys.stderr)
             return 2
     except (local.LocalSupersetError, OSError) as exc:
         print(f"demo: {exc} (see {demo.home / 'superset.log'})", file=sys.stderr)

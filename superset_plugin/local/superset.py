@@ -1,6 +1,9 @@
 """A Superset 6.1 on this machine, on embedded defaults: SQLite metadata in a
 folder of its own, gunicorn on localhost. Used by `make demo` and by the test
-suite's throwaway instances.
+suite's throwaway instances. `production_config` and `start_workers` make it
+run the way operators run Alerts & Reports: Redis as cache, Celery broker and
+result backend, a Celery worker with beat, screenshots through Playwright, and
+email to an SMTP server (locally the outbox sink of outbox.py).
 
 Set-up does what `superset db upgrade`, `superset init` and `superset fab
 create-admin` do, in one process, so the app is created once instead of three
@@ -75,6 +78,97 @@ SCRUBBED_ENV = (
     "FLASK_DEBUG",
     "SUPERSET_SECRET_KEY",
 )
+
+
+#: The local Redis every instance uses, each with its own database number and key prefix.
+REDIS = "redis://127.0.0.1:6379"
+
+PRODUCTION_TEMPLATE = """\
+# --- Alerts & Reports as production runs them (northstar.local.superset.production_config) ---
+from celery.schedules import crontab
+from sqlalchemy.pool import NullPool
+
+from superset_plugin.local.chromium import use_system_chromium
+
+REDIS_URL = {redis_url!r}
+_PREFIX = {prefix!r}
+# A worker, beat and the web server write concurrently; and Superset 6.1's report log writes its
+# scheduled time as text, which SQLite's DateTime refuses: Alerts & Reports needs PostgreSQL metadata.
+# No pool: gunicorn --preload and Celery's prefork both fork from an app that already connected, and a
+# pooled PostgreSQL connection shared by two processes mixes up their rows.
+SQLALCHEMY_DATABASE_URI = {metadata_uri!r}
+SQLALCHEMY_ENGINE_OPTIONS = {{"poolclass": NullPool}}
+
+
+class CeleryConfig:
+    broker_url = REDIS_URL
+    result_backend = REDIS_URL
+    # Two instances on one Redis database never take each other's tasks.
+    broker_transport_options = {{"global_keyprefix": _PREFIX + ":"}}
+    result_backend_transport_options = {{"global_keyprefix": _PREFIX + ":"}}
+    imports = ("superset.sql_lab", "superset.tasks.scheduler")
+    worker_prefetch_multiplier = 1
+    task_acks_late = False
+    beat_schedule = {{
+        "reports.scheduler": {{"task": "reports.scheduler", "schedule": crontab(minute="*", hour="*")}},
+        "reports.prune_log": {{"task": "reports.prune_log", "schedule": crontab(minute=0, hour=0)}},
+    }}
+
+
+CELERY_CONFIG = CeleryConfig
+CACHE_CONFIG = {{
+    "CACHE_TYPE": "RedisCache",
+    "CACHE_DEFAULT_TIMEOUT": 300,
+    "CACHE_KEY_PREFIX": _PREFIX + "_cache_",
+    "CACHE_REDIS_URL": REDIS_URL,
+}}
+DATA_CACHE_CONFIG = {{**CACHE_CONFIG, "CACHE_KEY_PREFIX": _PREFIX + "_data_"}}
+FILTER_STATE_CACHE_CONFIG = {{**CACHE_CONFIG, "CACHE_KEY_PREFIX": _PREFIX + "_filter_"}}
+EXPLORE_FORM_DATA_CACHE_CONFIG = {{**CACHE_CONFIG, "CACHE_KEY_PREFIX": _PREFIX + "_explore_"}}
+
+FEATURE_FLAGS = {{**FEATURE_FLAGS, "ALERT_REPORTS": True, "PLAYWRIGHT_REPORTS_AND_THUMBNAILS": True,
+                  "ALERT_REPORT_WEBHOOK": True}}
+ALERT_REPORTS_NOTIFICATION_DRY_RUN = False
+ALERT_REPORTS_WEBHOOK_HTTPS_ONLY = False  # the local webhook receiver of the tests speaks plain HTTP
+WEBDRIVER_BASEURL = {base_url!r}
+WEBDRIVER_BASEURL_USER_FRIENDLY = {base_url!r}
+WEBDRIVER_OPTION_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+use_system_chromium()
+# A dashboard renders in ~10 s, but minutes on a busy two-core machine (Superset's default waits 60 s).
+SCREENSHOT_PLAYWRIGHT_DEFAULT_TIMEOUT = 240_000
+SCREENSHOT_LOCATE_WAIT = 120
+SCREENSHOT_LOAD_WAIT = 240
+
+EMAIL_NOTIFICATIONS = True
+SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
+SMTP_PORT = int(os.environ.get("SMTP_PORT", {smtp_port}))
+SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "false").lower() == "true"
+SMTP_SSL = os.environ.get("SMTP_SSL", "false").lower() == "true"
+SMTP_USER = os.environ.get("SMTP_USER", "")
+SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+SMTP_MAIL_FROM = os.environ.get("SMTP_MAIL_FROM", "northstar@localhost")
+SLACK_API_TOKEN = os.environ.get("SLACK_API_TOKEN") or None
+# Superset logs every webhook URL it posts to at INFO, and such a URL usually holds a token.
+import logging  # noqa: E402
+
+logging.getLogger("superset.reports.notifications.webhook").setLevel(logging.WARNING)
+"""
+
+
+def production_config(port: int, smtp_port: int, redis_db: int, prefix: str, metadata_uri: str) -> str:
+    """Configuration that runs Alerts & Reports on Redis and Celery, emailing to SMTP on `smtp_port`, with
+    its metadata in the PostgreSQL database `metadata_uri`.
+
+    Secrets (SMTP_PASSWORD, SLACK_API_TOKEN) are read from the environment
+    when Superset starts, never written into the file.
+    """
+    return PRODUCTION_TEMPLATE.format(
+        redis_url=f"{REDIS}/{redis_db}",
+        prefix=prefix,
+        base_url=f"http://127.0.0.1:{port}/",
+        smtp_port=smtp_port,
+        metadata_uri=metadata_uri,
+    )
 
 
 class LocalSupersetError(Exception):
@@ -168,6 +262,68 @@ def start(home: Path, env: Mapping[str, str], port: int, log: IO[bytes]) -> subp
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def start_workers(home: Path, env: Mapping[str, str], log: IO[bytes], concurrency: int = 2) -> subprocess.Popen:
+    """A Celery worker with beat embedded (-B), in a session of its own: `stop` ends it and its children."""
+    command = [
+        str(executable("celery")),
+        "--app=superset.tasks.celery_app:app",
+        "worker",
+        "--beat",
+        f"--schedule={home / 'celerybeat-schedule'}",
+        f"--concurrency={concurrency}",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    log.write(f"\n=== northstar: starting {' '.join(command)}\n".encode())
+    log.flush()
+    return subprocess.Popen(
+        command,
+        cwd=home,
+        env=dict(env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def start_outbox(folder: Path, port: int, log: IO[bytes]) -> subprocess.Popen:
+    """The SMTP sink (outbox.py) that writes every message to `folder`, in a session of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "superset_plugin.local.outbox", str(folder), str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wait_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    """Until something listens on 127.0.0.1:port; raises if the process exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LocalSupersetError(f"the process for port {port} exited with code {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.1)
+    raise LocalSupersetError(f"nothing listened on 127.0.0.1:{port} within {timeout:g} s")
+
+
+def redis_ready() -> None:
+    """Fail clearly when the local Redis is not running."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            if not sock.recv(16).startswith(b"+PONG"):
+                raise OSError("it did not answer PING")
+    except OSError as exc:
+        raise LocalSupersetError(
+            f"Redis is needed at 127.0.0.1:6379 for Alerts & Reports ({exc}): install and start redis-server"
+        ) from None
 
 
 def healthy(url: str) -> bool:

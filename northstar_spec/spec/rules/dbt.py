@@ -116,7 +116,9 @@ def column_exists(ctx: LintContext) -> Iterator[Finding]:
 
 def _sites(spec: Spec) -> Iterator[tuple[fragments.Site, str]]:
     """Every fragment of a spec with the id of the source it reads."""
-    owners = {metric.path: metric.source for metric in spec.metrics_and_outcome}
+    owners = {metric.path: metric.source for metric in spec.computable}
+    if spec.retained is not None:
+        owners[spec.retained.path] = spec.retained.source
     for site in fragments.sites(spec):
         if site.path[0] == "sources":
             yield site, str(site.path[1])

@@ -88,7 +88,7 @@ def source_exists(ctx: LintContext) -> Iterator[Finding]:
           source: events
     """
     for spec in ctx.specs:
-        for metric in spec.metrics_and_outcome:
+        for metric in spec.computable:
             if metric.source not in spec.sources:
                 yield Finding(
                     spec.document,
@@ -153,7 +153,7 @@ def unique_metric_id(ctx: LintContext) -> Iterator[Finding]:
     """
     seen: dict[str, list] = defaultdict(list)
     for spec in ctx.specs:
-        for metric in spec.metrics_and_outcome:
+        for metric in spec.computable:
             seen[metric.id].append((spec, metric))
     for metric_id, places in seen.items():
         first_spec, first = places[0]
@@ -247,6 +247,77 @@ def one_time_column_per_table(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
+@rule("NS408", "retained-source", E, "name a source under `sources:` that declares its `unit:` column")
+def retained_source(ctx: LintContext) -> Iterator[Finding]:
+    """`retained:` reads a declared source that says whose action each row records.
+
+    Why: telling retained from churned units needs the unit (team, account,
+    listener) of every row: `northstar candidates` groups rows by the
+    source's `unit:` column to see who came back. Without one, the criterion
+    "separates retained from churned units" cannot be judged.
+
+    Bad:
+
+        sources:
+          events: {database: warehouse, table: events, time_column: occurred_at}
+        retained: {source: events, filter: "event_type = 'project_completed'"}
+
+    Good:
+
+        sources:
+          events: {database: warehouse, table: events, time_column: occurred_at, unit: team_id}
+        retained: {source: events, filter: "event_type = 'project_completed'"}
+    """
+    for spec in ctx.specs:
+        retained = spec.retained
+        if retained is None:
+            continue
+        source = spec.sources.get(retained.source)
+        if source is None:
+            yield Finding(
+                spec.document,
+                retained.path + ("source",),
+                f"`retained:` reads source {retained.source!r}, which is not declared",
+                hint=did_you_mean(retained.source, list(spec.sources)),
+            )
+        elif not source.unit:
+            yield Finding(
+                spec.document,
+                retained.path + ("source",),
+                f"`retained:` reads source {retained.source!r}, which declares no `unit:` column: "
+                "nothing says whose rows were retained",
+            )
+
+
+@rule("NS409", "dimension-not-time", E, "break metrics down by a column other than the time column")
+def dimension_not_time(ctx: LintContext) -> Iterator[Finding]:
+    """A source's dimensions are columns other than its time column.
+
+    Why: the time column places rows in periods; as a dimension every
+    timestamp would be a segment of its own, and `northstar explain` would
+    attribute each change to "the rows of that second".
+
+    Bad:
+
+        sources:
+          events: {database: warehouse, table: events, time_column: occurred_at, dimensions: [occurred_at]}
+
+    Good:
+
+        sources:
+          events: {database: warehouse, table: events, time_column: occurred_at, dimensions: [plan, country]}
+    """
+    for spec in ctx.specs:
+        for source in spec.sources.values():
+            for i, dimension in enumerate(source.dimensions):
+                if dimension.lower() == source.time_column.lower():
+                    yield Finding(
+                        spec.document,
+                        source.path + ("dimensions", i),
+                        f"source {source.id!r}: dimension {dimension!r} is its time column",
+                    )
+
+
 RULES = [
     metric_owned,
     owner_exists,
@@ -255,4 +326,6 @@ RULES = [
     unique_metric_id,
     one_north_star_per_product,
     one_time_column_per_table,
+    retained_source,
+    dimension_not_time,
 ]

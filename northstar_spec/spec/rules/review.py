@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from northstar_spec.spec import rituals
 from northstar_spec.spec.diagnostics import Severity
 from northstar_spec.spec.lint import Finding, LintContext
 from northstar_spec.spec.rule import rule
@@ -101,4 +102,121 @@ def revalidation_cadence(ctx: LintContext) -> Iterator[Finding]:
             )
 
 
-RULES = [review_cadence, review_overdue, revalidation_cadence]
+@rule("NS504", "ritual-timezone", E, "use an IANA timezone name such as Europe/Berlin, America/New_York or UTC")
+def ritual_timezone(ctx: LintContext) -> Iterator[Finding]:
+    """A ritual's timezone is a timezone Superset knows.
+
+    Why: each ritual becomes a Superset report scheduled in its timezone;
+    Superset refuses a report whose timezone it does not know, and a review
+    sent at 09:00 in the wrong place arrives in the middle of the night.
+
+    Bad:
+
+        north_star: {cadence: monthly, time: "09:00", timezone: CET+1}
+
+    Good:
+
+        north_star: {cadence: monthly, time: "09:00", timezone: Europe/Berlin}
+    """
+    project = ctx.project
+    default = project.rituals.timezone
+    if project.document is not None and not rituals.valid_timezone(default):
+        yield Finding(project.document, ("rituals", "timezone"), f"unknown timezone {default!r}")
+    for spec in ctx.specs:
+        for _, ritual in rituals.rituals(spec):
+            if ritual.timezone and not rituals.valid_timezone(ritual.timezone):
+                yield Finding(spec.document, ritual.path + ("timezone",), f"unknown timezone {ritual.timezone!r}")
+
+
+@rule(
+    "NS505",
+    "ritual-unreachable",
+    W,
+    "give the owning team an email in `contacts`, a `slack` channel or a `webhook_env` in northstar.yaml",
+)
+def ritual_unreachable(ctx: LintContext) -> Iterator[Finding]:
+    """A ritual's report reaches someone.
+
+    Why: `northstar deploy` makes each review ritual a scheduled Superset
+    report of the product's dashboard. It goes to the ritual's owner team; the
+    input review also to every input's owner, the North Star review and the
+    revalidation also to the North Star's owner. A report whose teams have no
+    email address, Slack channel or webhook goes nowhere, and the ritual
+    silently stops. A project none of whose teams has any channel delivers
+    nothing (no reports, no alerts) and is not checked.
+
+    Bad:
+
+        teams:
+          growth: {name: Growth squad}
+
+    Good:
+
+        teams:
+          growth: {name: Growth squad, contacts: [growth@acme.example], slack: "#growth"}
+    """
+    if not rituals.delivers(ctx.project):
+        return
+    for spec in ctx.specs:
+        for name, ritual in rituals.rituals(spec):
+            teams = rituals.ritual_teams(spec, name, ritual)
+            if teams and not rituals.reachable(ctx.project, teams):
+                yield Finding(
+                    spec.document,
+                    ritual.path + (("owner",) if ritual.owner else ()),
+                    f"the {RITUAL_LABEL[name]} review's report reaches nobody: team(s) {', '.join(teams)} have no "
+                    "email, Slack channel or webhook",
+                    key=not ritual.owner,
+                )
+
+
+@rule(
+    "NS506",
+    "guardrail-unreachable",
+    W,
+    "give the guardrail's team an email in `contacts`, a `slack` channel or a `webhook_env` in northstar.yaml",
+)
+def guardrail_unreachable(ctx: LintContext) -> Iterator[Finding]:
+    """A crossed guardrail reaches its owners at once.
+
+    Why: each counter-metric with a threshold becomes a Superset alert, sent
+    to the guardrail's owner and to the owner of the metric it guards. When
+    neither team has an email address, Slack channel or webhook, a crossed
+    guardrail alerts nobody. Checked only in a project that has channels.
+
+    Bad:
+
+        counter_metrics:
+          - id: refund_rate
+            owner: payments          # northstar.yaml: payments has no contacts
+
+    Good:
+
+        teams:
+          payments: {name: Payments squad, contacts: [payments@acme.example]}
+    """
+    if not ctx.project.rituals.alerts or not rituals.delivers(ctx.project):
+        return
+    for spec in ctx.specs:
+        for counter in spec.counter_metrics:
+            if counter.threshold is None:
+                continue
+            teams = rituals.guardrail_teams(spec, counter.id)
+            if teams and not rituals.reachable(ctx.project, teams):
+                yield Finding(
+                    spec.document,
+                    counter.path + (("owner",) if counter.owner else ()),
+                    f"the alert of guardrail {counter.id!r} reaches nobody: team(s) {', '.join(teams)} have no "
+                    "email, Slack channel or webhook",
+                    key=not counter.owner,
+                )
+
+
+RULES = [
+    review_cadence,
+    review_overdue,
+    revalidation_cadence,
+    ritual_timezone,
+    ritual_unreachable,
+    guardrail_unreachable,
+]

@@ -104,7 +104,7 @@ def filter_can_match(ctx: LintContext) -> Iterator[Finding]:
           denominator: {measure: {aggregate: count}, filter: "event_type = 'invite_sent'"}
     """
     for spec in ctx.specs:
-        for metric in spec.metrics_and_outcome:
+        for metric in spec.computable:
             for where, what, filters in _filtered(metric):
                 if any(filters) and never_true(*filters):
                     then = ", so the ratio never has a value" if what == "the denominator" else ""

@@ -70,12 +70,14 @@ COLUMN_FAILS = declare(
     "use a column the table has (and, for the time column, one with dates or timestamps)",
     """
     A column a spec names does not exist in its source's table, or cannot be
-    used as written: a measure's column, a column in a filter, or a time
-    column that does not hold dates.
+    used as written: a measure's column, a column in a filter, a time
+    column that does not hold dates, a source's `dimensions` or `unit`, or
+    a column in the `retained:` filter.
 
     Why: the metric's query fails on the warehouse and its chart shows
-    "Data error". Found by `northstar validate --warehouse` and before
-    `northstar deploy`, at the column.
+    "Data error" (or `northstar explain` and `northstar candidates` fail).
+    Found by `northstar validate --warehouse` and before `northstar deploy`,
+    at the column.
 
     Bad:
 
