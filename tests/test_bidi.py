@@ -73,7 +73,7 @@ def test_the_bundle_and_the_page_model_show_marks(project):
     assert "North Star: Fixture ⟨U+202E⟩evil" in dashboard
     assert "Weekly ⟨U\\\\+202E⟩active customers" in dashboard  # the markdown header, escaped for markdown
     charts = "".join(text for path, text in rendered.items() if path.startswith("charts/"))
-    assert "Guardrail: Ch⟨U+202E⟩urn (growth)" in charts
+    assert "Guardrail: Ch⟨U+202E⟩urn (Growth squad)" in charts
     page = json.dumps(model(result.specs, result.project), ensure_ascii=False)
     assert not BIDI_CONTROLS.search(page) and "Weekly ⟨U+202E⟩active customers" in page
 

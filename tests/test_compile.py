@@ -106,7 +106,7 @@ def test_renaming_a_metric_keeps_its_chart(tmp_path: Path):
     after = {p: d["uuid"] for p, d in after_bundle.files.items() if "uuid" in d}
     assert before == after
     chart = after_bundle.files["charts/teamspace__input_invites_accepted.yaml"]
-    assert chart["slice_name"] == "Breadth: Invitations accepted (growth)"
+    assert chart["slice_name"] == "Breadth: Invitations accepted (Growth squad)"  # the team name, not its id
 
 
 def test_passwords_never_enter_the_bundle(tmp_path: Path):
@@ -170,7 +170,7 @@ def test_cli_compile_writes_folder_and_zip(tmp_path: Path):
     env = {**os.environ, **ENV}
     done = run_cli("compile", "-o", tmp_path / "out", cwd=ROOT, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("compiled 4 specs: 5 dashboards, 35 charts, 4 datasets, 1 databases")
+    assert done.stdout.startswith("compiled 4 specs: 5 dashboards, 46 charts, 4 datasets, 1 databases")
     assert (tmp_path / "out" / "northstar_bundle.zip").is_file()
     assert (tmp_path / "out" / "northstar_bundle" / "dashboards" / "teamspace.yaml").read_text().startswith(BANNER)
     assert PASSWORD not in done.stdout + done.stderr

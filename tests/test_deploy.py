@@ -87,22 +87,22 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     assert first.returncode == 0, first.stderr
     assert "checked the bundle with Superset's import schemas" in first.stderr
     assert "deployed project 'northstar-demo' to " in first.stdout
-    assert f"{server.url}: 45 created, 0 updated, 40 tagged, 0 unchanged, 0 deleted" in first.stdout
+    assert f"{server.url}: 56 created, 0 updated, 51 tagged, 0 unchanged, 0 deleted" in first.stdout
     client = client_for(server)
     before = inventory(client)
-    assert (len(before["chart"]), len(before["dashboard"]), len(before["dataset"])) == (35, 5, 4)
+    assert (len(before["chart"]), len(before["dashboard"]), len(before["dataset"])) == (46, 5, 4)
     tagged = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:managed"})["result"]
-    assert len(tagged) == 40
+    assert len(tagged) == 51
     project_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:project:northstar-demo"})
-    assert len(project_tag["result"]) == 39  # all but the portfolio dashboard, which every project shares
+    assert len(project_tag["result"]) == 50  # all but the portfolio dashboard, which every project shares
     spec_tag = client.get("/api/v1/tag/get_objects/", params={"tags": "northstar:spec:teamspace"})["result"]
-    assert len(spec_tag) == 9  # 7 charts, the dashboard and the product's portfolio tile
+    assert len(spec_tag) == 11  # 9 charts, the dashboard and the product's portfolio tile
 
     # Ten redeploys of unchanged specs send no import and change nothing.
     for _ in range(10):
         again = run_deploy(server, repo, warehouse_uri, "deploy")
         assert again.returncode == 0, again.stderr
-        assert "0 created, 0 updated, 0 tagged, 45 unchanged, 0 deleted (no import needed)" in again.stdout
+        assert "0 created, 0 updated, 0 tagged, 56 unchanged, 0 deleted (no import needed)" in again.stdout
     assert inventory(client) == before
 
     # A dry run of a changed display name plans exactly the assets that show it.
@@ -112,13 +112,13 @@ def test_deploy_lifecycle(server, repo, warehouse_uri):
     assert plan.returncode == 0
     planned = [line for line in plan.stdout.splitlines() if not line.startswith("plan: ")]
     updates = sorted(re.match(r"update\s+\w+\s+'(.*?)'", line)[1] for line in planned if line.startswith("update"))
-    assert updates == ["Breadth: Invitations accepted (growth)", "North Star: Teamspace", "collab_events"]
-    assert "plan: 0 create, 3 update, 0 tag, 42 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
+    assert updates == ["Breadth: Invitations accepted (Growth squad)", "North Star: Teamspace", "collab_events"]
+    assert "plan: 0 create, 3 update, 0 tag, 53 unchanged, 0 delete (dry run: nothing was sent)" in plan.stdout
     assert inventory(client) == before
 
     # Deploying it updates only those three, and prints the very plan the dry run printed.
     changed = run_deploy(server, repo, warehouse_uri, "deploy")
-    assert changed.returncode == 0 and "0 created, 3 updated, 0 tagged, 42 unchanged" in changed.stdout
+    assert changed.returncode == 0 and "0 created, 3 updated, 0 tagged, 53 unchanged" in changed.stdout
     assert changed.stdout.splitlines()[: len(planned)] == planned
     after = inventory(client)
     moved = {uuid for kind in after for uuid in after[kind] if after[kind][uuid] != before[kind][uuid]}
@@ -374,9 +374,9 @@ def test_owners_come_from_the_spec_teams(server, repo, warehouse_uri):
         c["slice_name"]: {o["id"] for o in c["owners"]}
         for c in client.list_all("chart", {"columns": ["slice_name", "owners.id"]})
     }
-    assert growth in charts["Breadth: Invites accepted (growth)"]
-    assert growth in charts["Guardrail: Weekly churned teams (growth)"]
-    assert growth not in charts["Depth: Projects completed per active team (collaboration-squad)"]
+    assert growth in charts["Breadth: Invites accepted (Growth squad)"]
+    assert growth in charts["Guardrail: Weekly churned teams (Growth squad) · max 40"]
+    assert growth not in charts["Depth: Projects completed per active team (Collaboration squad)"]
     dashboards = {
         d["dashboard_title"]: {o["id"] for o in d["owners"]}
         for d in client.list_all("dashboard", {"columns": ["dashboard_title", "owners.id"]})

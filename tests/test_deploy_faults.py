@@ -108,9 +108,9 @@ def test_a_fault_is_named_and_the_next_plain_deploy_converges(server, warehouse,
     assert plain.returncode == 0, plain.stderr
     client = client_for(server)
     assert unmarked(client, project) == []
-    assert len(project_charts(client, project)) == 8  # 7 on the product's dashboard, 1 on the portfolio
+    assert len(project_charts(client, project)) == 10  # 9 on the product's dashboard, 1 on the portfolio
     converged = deploy(server.url, server, repo, warehouse)
-    assert "0 created, 0 updated, 0 tagged, 12 unchanged" in converged.stdout, converged.stdout
+    assert "0 created, 0 updated, 0 tagged, 14 unchanged" in converged.stdout, converged.stdout
 
 
 def test_a_half_done_deploy_is_repaired_by_the_next_plain_one(server, warehouse, tmp_path):
@@ -128,14 +128,14 @@ def test_a_half_done_deploy_is_repaired_by_the_next_plain_one(server, warehouse,
     assert len(unmarked(client, project)) >= 2
 
     plan = deploy(server.url, server, repo, warehouse, "--dry-run")
-    assert "plan: 0 create, 1 update, 2 tag, 9 unchanged, 0 delete" in plan.stdout, plan.stdout
+    assert "plan: 0 create, 1 update, 2 tag, 11 unchanged, 0 delete" in plan.stdout, plan.stdout
     assert f"missing {naming.MANAGED_TAG}" in plan.stdout and f"missing {naming.spec_tag(project)}" in plan.stdout
     assert "certified_by" in plan.stdout
     repaired = deploy(server.url, server, repo, warehouse)
     assert repaired.returncode == 0, repaired.stderr
     assert unmarked(client, project) == []
     again = deploy(server.url, server, repo, warehouse)
-    assert "0 created, 0 updated, 0 tagged, 12 unchanged" in again.stdout
+    assert "0 created, 0 updated, 0 tagged, 14 unchanged" in again.stdout
 
 
 def test_an_unchanged_redeploy_only_reads(server, warehouse, proxy, tmp_path):
@@ -146,10 +146,10 @@ def test_an_unchanged_redeploy_only_reads(server, warehouse, proxy, tmp_path):
     assert quiet.returncode == 0 and "(no import needed)" in quiet.stdout
     sent = proxy.requests[before:]
     assert [(m, p) for _, m, p in sent if m != "GET" and p != "/api/v1/security/login"] == []
-    # 25 for the 45 assets; one list and one read per report and alert (19): Superset's report list leaves out
+    # 25 for the 56 assets; one list and one read per report and alert (19): Superset's report list leaves out
     # recipients and SQL, which a deploy compares to restore what was edited.
     assert len(sent) <= 45, [p for _, _, p in sent]
-    print(f"an unchanged redeploy of the 4 example specs (45 assets, 19 reports and alerts) made {len(sent)} requests")
+    print(f"an unchanged redeploy of the 4 example specs (56 assets, 19 reports and alerts) made {len(sent)} requests")
 
 
 @pytest.mark.parametrize(

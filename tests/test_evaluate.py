@@ -186,7 +186,7 @@ def test_cli_table_and_progress(shop, tmp_path):  # noqa: F811
     assert lines[0] == "Corner Shop (corner-shop), per week: 4 complete weeks, 2026-10-19 to 2026-11-15"
     assert lines[1].split() == ["metric", "2026-W43", "2026-W44", "2026-W45", "2026-W46"]
     assert lines[2].split() == ["★", "weekly_orders", "2", "0", "3", "2"]
-    assert lines[6].split() == ["visit_conversion", "0.667", "–", "0.750", "2"]
+    assert lines[6].split() == ["visit_conversion", "66.7%", "–", "75.0%", "200.0%"]  # a ratio reads as a percent
     progress = done.stderr.strip().splitlines()
     assert len(progress) == 1
     assert progress[0].startswith("· corner-shop: shop (shop_events) per week: 9 metrics, 4 periods in ")

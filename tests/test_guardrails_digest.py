@@ -77,7 +77,7 @@ The inputs have too little history to test their leads.
 
 | input | owner | should go | before | now | change | against its history |
 |---|---|---|---:|---:|---:|---|
-| Orders per visit | growth | ↑ | 0.750 | 2 | +166.7% | not enough data |
+| Orders per visit | growth | ↑ | 75.0% | 200.0% | +125.0 pts | not enough data |
 | Spread of amounts | sales | ↓ | 35 | 5 | -85.7% | not enough data |
 | Customers who came by | growth | ↑ | 3 | 1 | -66.7% | not enough data |
 | Order value | sales | ↑ | 60 | 20 | -66.7% | not enough data |

@@ -100,12 +100,12 @@ def test_admin_sees_every_tree_with_the_chart_data_api_numbers(server):
         screenshot(page, "north-star-page")
         assert page.locator("text=Portfolio").count() >= 1
         review_states = page.locator("table.reviews td:last-child").all_inner_texts()
-        statuses = page.locator(".status.breached, .status.ok").count()
+        statuses = page.locator(".chip.breached, .chip.close, .chip.within").count()
         page.goto(f"{server.url}/superset/welcome/")
         page.get_by_text("North Star", exact=True).first.hover()
         page.get_by_text("Metric trees").wait_for(timeout=30_000)  # the menu entry
         assert len(review_states) == 12
-        assert set(review_states) <= {"overdue", "due soon", "scheduled", "unscheduled"}
+        assert set(review_states) <= {"overdue", "due today", "due soon", "scheduled", "unrecorded"}
         assert statuses == sum(len(p["counter_metrics"]) for p in model["products"])
     assert len(shown) == len(expected) == 27
     for key, value in expected.items():
@@ -404,10 +404,109 @@ def test_a_long_name_is_cut_with_the_whole_of_it_on_hover(server):
                     .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
             )
             assert width <= 1280, (width, wide)
-            heading = page.locator(f"h2#product-{tampered['products'][0]['id']}")
+            heading = page.locator(f"#product-{tampered['products'][0]['id']} h2")
             assert heading.get_attribute("title") == long_name
             assert heading.evaluate("e => e.scrollWidth > e.clientWidth")  # cut, not wrapped over many lines
             assert page.locator(f".name[title='{long_name.replace(' ', '')}']").count() == 1
             screenshot(page, "north-star-page-long-names")
     finally:
         client.put(PROJECT_PATH, json=model)
+
+
+GOOD, BAD = "rgb(30, 127, 85)", "rgb(194, 50, 63)"  # --good and --bad of the page's style
+
+
+def _series(client: SupersetClient, chart_uuid: str, metric_id: str) -> list[float]:
+    """A metric's values, oldest first, as the chart data API returns them."""
+    rows = client.chart_data(client.find_by_uuid("chart", chart_uuid)["id"])["result"][0]["data"]
+    time_column = next(c for c in rows[0] if c != metric_id)
+    return [r[metric_id] for r in sorted(rows, key=lambda r: r[time_column])]
+
+
+def test_the_page_is_a_scorecard_tree_inside_superset(server):
+    """Superset's navbar above; an edge per input; progress to target, the colour of a change by direction
+    and guardrail chips as computed here from the chart data API's numbers (the chips on crafted thresholds)."""
+    client = admin(server)
+    model = client.get(PROJECT_PATH)["result"]
+    # Crafted thresholds around the real last value of one guardrail: one breached, one close, one within.
+    teamspace = next(p for p in model["products"] if p["id"] == "teamspace")
+    guard = teamspace["counter_metrics"][0]
+    values = _series(client, guard["chart_uuid"], guard["id"])
+    last = values[-1]
+    crafted = json.loads(json.dumps(teamspace))
+    crafted["id"], crafted["name"] = "crafted-chips", "Crafted chips"
+    crafted["counter_metrics"] = [
+        {**guard, "id": guard["id"], "threshold": {"max": last * 0.5, "min": None}},
+        {**guard, "id": guard["id"] + "_close", "threshold": {"max": last * 1.05, "min": None}},
+        {**guard, "id": guard["id"] + "_within", "threshold": {"max": last * 3, "min": None}},
+    ]
+    for g in crafted["counter_metrics"]:
+        g["guards"] = crafted["north_star"]["id"]
+    client.put(f"{MODEL_PATH}/crafted", json={"version": 1, "project": "crafted", "products": [crafted]})
+    try:
+        with browser_page(viewport=(1400, 2400)) as page:
+            login(page, server.url, server.username, server.password)
+            asked = []
+            page.on("request", lambda r: asked.append((r.method, r.url)) if "/api/v1/chart/" in r.url else None)
+            page_values(page, server.url)
+            # One chart data request per product (each reads one dataset at one grain), none per chart.
+            assert [m for m, u in asked] == ["POST"] * (len(model["products"]) + 1), asked
+            screenshot(page, "north-star-page-scorecards")
+            # Superset's own navigation bar, drawn by its menu bundle, with the page's menu entry.
+            navbar = page.locator("#app header .ant-menu.main-nav")
+            navbar.get_by_text("North Star", exact=True).first.wait_for(timeout=60_000)
+            assert navbar.get_by_text("Dashboards", exact=True).count() == 1
+            # An edge per input, from the input to its North Star.
+            for product in model["products"]:
+                tree = page.locator(f".tree[data-product='{product['id']}']")
+                edges = tree.locator("svg.edges path.input-edge")
+                assert edges.count() == len(product["inputs"]), product["id"]
+                assert sorted(edges.evaluate_all("ps => ps.map(p => p.dataset.from)")) == sorted(
+                    m["id"] for m in product["inputs"]
+                )
+                assert set(edges.evaluate_all("ps => ps.map(p => p.dataset.to)")) == {product["north_star"]["id"]}
+            # Progress to target: the last value over the target, as computed here.
+            ns = teamspace["north_star"]
+            ns_values = _series(client, ns["chart_uuid"], ns["id"])
+            node = page.locator(f".tree[data-product='teamspace'] .node[data-metric='{ns['id']}']")
+            assert float(node.get_attribute("data-progress")) == pytest.approx(ns_values[-1] / ns["target"]["value"])
+            assert node.locator(".value-text").inner_text() == f"{ns_values[-1]:,.0f} teams"
+            # The colour of a change follows the direction, for an increasing and a decreasing metric.
+            checked = set()
+            for product in model["products"]:
+                for metric in [product["north_star"], *product["inputs"]]:
+                    series = _series(client, metric["chart_uuid"], metric["id"])
+                    if series[-1] == series[-2]:
+                        continue
+                    better = metric.get("better") or metric.get("direction") or "increase"
+                    good = (series[-1] > series[-2]) == (better == "increase")
+                    change = page.locator(
+                        f".tree[data-product='{product['id']}'] .node[data-metric='{metric['id']}'] .change"
+                    )
+                    assert change.evaluate("e => getComputedStyle(e).color") == (GOOD if good else BAD), metric["id"]
+                    checked.add(better)
+            assert checked == {"increase", "decrease"}
+            # Guardrail chips on the crafted thresholds, and the breaches of the recent periods.
+            crafted_tree = page.locator(".tree[data-product='crafted-chips']")
+            chips = {
+                g["id"]: crafted_tree.locator(f".node[data-metric='{g['id']}'] .chip").inner_text()
+                for g in crafted["counter_metrics"]
+            }
+            assert chips == {
+                guard["id"]: "breached",
+                guard["id"] + "_close": "close",
+                guard["id"] + "_within": "within threshold",
+            }
+            recent = sum(1 for v in values[-4:] if v > last * 0.5)
+            assert crafted_tree.locator(f".node[data-metric='{guard['id']}'] .recent").inner_text() == (
+                f"breached {recent} of the last 4 periods"
+            )
+            # No name breaks inside a word: every node's name is one line.
+            broken = page.evaluate(
+                """() => [...document.querySelectorAll('.node .name, .product-head h2')]
+                    .filter(e => e.getClientRects().length !== 1 || e.scrollHeight > e.clientHeight + 2)
+                    .map(e => e.textContent)"""
+            )
+            assert broken == []
+    finally:
+        client.delete(f"{MODEL_PATH}/crafted")

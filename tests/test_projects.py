@@ -90,13 +90,13 @@ def test_two_projects_side_by_side_on_the_page_and_the_portfolio(server, repos):
     assert published(client) == {ALPHA: ["acme-invoicing", "teamspace"], BETA: ["staybnb", "tunewave"]}
     assets = inventory(client)
     kinds = Counter(a["kind"] for a in assets.values() if a["project"] == ALPHA)
-    assert kinds == {"dashboard": 2, "chart": 8 + 7 + 2, "dataset": 2}  # 2 portfolio tiles; the portfolio is shared
+    assert kinds == {"dashboard": 2, "chart": 11 + 9 + 2, "dataset": 2}  # 2 portfolio tiles; the portfolio is shared
     with browser_page() as page:
         login(page, server.url, server.username, server.password)
         page.goto(f"{server.url}/northstar/")
-        rows = page.locator("#portfolio tr.metric")
+        rows = page.locator("#portfolio tr[data-product]")
         rows.first.wait_for(timeout=60_000)
-        shown = {r.get_attribute("data-product"): r.locator("td").nth(5).inner_text() for r in rows.all()}
+        shown = {r.get_attribute("data-product"): r.locator("td").nth(3).inner_text() for r in rows.all()}
         assert shown == {"acme-invoicing": ALPHA, "teamspace": ALPHA, "staybnb": BETA, "tunewave": BETA}
         assert page.locator(".node.north-star").count() == 4
         screenshot(page, "projects-north-star-page")
@@ -175,7 +175,7 @@ def test_a_hand_made_dashboard_keeps_the_managed_chart_it_uses(server, warehouse
     for done in (dry, refused):
         assert done.returncode == 1, done.stderr
         assert "'Hand-made board'" in done.stderr and f"(id {board})" in done.stderr
-        assert "--prune-used" in done.stderr and "Breadth: Invites accepted (growth)" in done.stderr
+        assert "--prune-used" in done.stderr and "Breadth: Invites accepted (Growth squad)" in done.stderr
     assert dry.stdout == refused.stdout  # the same plan, printed before the refusal
     assert inventory(client) == before
 

@@ -191,7 +191,7 @@ def test_alerts_and_reports_off_says_which_flag_and_deploys_the_rest(tmp_path, r
     with running_superset(config, root=tmp_path / "superset") as server:
         done = run_deploy(server, repo, warehouse_uri, "deploy", "--skip-warehouse-check")
         assert done.returncode == 0, done.stderr
-        assert "45 created" in done.stdout
+        assert "56 created" in done.stdout
         assert "Alerts & Reports is off on this Superset (/api/v1/report/ answers 404)" in done.stderr
         assert 'FEATURE_FLAGS = {"ALERT_REPORTS": True}' in done.stderr
         assert len(client_for(server).list_all("dashboard", {"columns": ["id"]})) == 5

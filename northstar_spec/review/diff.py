@@ -168,12 +168,28 @@ def ratio_text(ratio: Ratio) -> str:
     return f"{side(ratio.numerator)} / {side(ratio.denominator)}"
 
 
-def threshold_text(threshold: Threshold | None) -> str | None:
-    return formatting.threshold_text(threshold) if threshold else None
+def threshold_text(threshold: Threshold | None, metric: Metric | None = None) -> str | None:
+    if not threshold:
+        return None
+    return formatting.threshold_text(threshold, formatting.shown(metric) if metric else formatting.number)
 
 
 def target_text(metric: Metric) -> str | None:
-    return formatting.target_text(metric.target) if metric.target else None
+    if not metric.target:
+        return None
+    text = formatting.target_text(metric.target, formatting.shown(metric))
+    return text + (f" from {metric.target.start.isoformat()}" if metric.target.start else "")
+
+
+def format_text(metric: Metric) -> str | None:
+    """How the metric reads, when the spec says so (the defaults are no change worth showing)."""
+    if not (metric.format or metric.decimals is not None or metric.unit or metric.currency):
+        return None
+    fmt = formatting.format_of(metric)
+    parts = [fmt.kind + (f" {fmt.currency}" if fmt.currency else "")]
+    parts += [f"{fmt.decimals} decimals"] if fmt.decimals is not None else []
+    parts += [f"unit {fmt.unit}"] if fmt.unit else []
+    return ", ".join(parts)
 
 
 def computation_text(metric: Metric) -> str:
@@ -200,7 +216,8 @@ _METRIC_FIELDS: dict[str, Callable[[Metric], str | None]] = {
     "lever": lambda m: getattr(m, "lever", None),
     "direction": lambda m: getattr(m, "direction", None),
     "guards": lambda m: getattr(m, "guards", None),
-    "threshold": lambda m: threshold_text(getattr(m, "threshold", None)),
+    "threshold": lambda m: threshold_text(getattr(m, "threshold", None), m),
+    "format": format_text,
 }
 
 
@@ -210,7 +227,7 @@ def metric_summary(metric: Metric) -> str:
     if isinstance(metric, Input):
         parts.append(f"lever {metric.lever or '?'} ({metric.direction or '?'})")
     if isinstance(metric, CounterMetric):
-        parts.append(f"guards {metric.guards or '?'}, {threshold_text(metric.threshold) or 'no threshold'}")
+        parts.append(f"guards {metric.guards or '?'}, {threshold_text(metric.threshold, metric) or 'no threshold'}")
     if isinstance(metric, NorthStar) and metric.target:
         parts.append(f"target {target_text(metric)}")
     parts.append(f"owner {metric.owner or '?'}")

@@ -46,10 +46,23 @@ class Ratio:
     denominator: RatioPart
 
 
+#: A target without `start` is tracked from this many days before its `by` date.
+DEFAULT_TARGET_RUNWAY = dt.timedelta(days=365)
+
+
 @dataclass(frozen=True)
 class Target:
     value: float
     by: dt.date | None = None
+    #: Where the straight line to the target starts (see `starts`).
+    start: dt.date | None = None
+
+    @property
+    def starts(self) -> dt.date | None:
+        """The start of the way to the target: `start`, else DEFAULT_TARGET_RUNWAY before `by`; None without `by`."""
+        if self.start is not None:
+            return self.start
+        return self.by - DEFAULT_TARGET_RUNWAY if self.by else None
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,11 @@ class Metric:
     owner: str | None = None
     target: Target | None = None
     grain_declared: bool = True
+    #: How values read (formatting.py): number, percent, currency or duration; None: the default for its kind.
+    format: str | None = None
+    decimals: int | None = None
+    unit: str | None = None
+    currency: str | None = None
 
     @property
     def kind(self) -> str:
@@ -194,6 +212,34 @@ class Ritual:
         if self.cadence in CADENCE_DAYS:
             return self.last + dt.timedelta(days=CADENCE_DAYS[self.cadence])
         return add_months(self.last, CADENCE_MONTHS[self.cadence])
+
+
+#: A review whose next date falls within this many days is due (digest, dashboards, the North Star page).
+DUE_WITHIN = dt.timedelta(days=7)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def review_due(ritual: Ritual, today: dt.date) -> dt.date | None:
+    """When a ritual is next due: one cadence after its last review, or for a weekly ritual held on a
+    set day and never recorded, that day this week (today included); None when nothing says."""
+    if ritual.next_due is not None:
+        return ritual.next_due
+    if ritual.cadence == "weekly" and ritual.day:
+        return today + dt.timedelta(days=(WEEKDAYS.index(ritual.day) - today.weekday()) % 7)
+    return None
+
+
+def review_state(ritual: Ritual, today: dt.date) -> str:
+    """The one notion of "due" every surface shares: overdue, due today, due soon (within DUE_WITHIN),
+    scheduled (later), or unrecorded (no `last:` and no weekly day)."""
+    due = review_due(ritual, today)
+    if due is None:
+        return "unrecorded"
+    if due < today:
+        return "overdue"
+    if due == today:
+        return "due today"
+    return "due soon" if due - today <= DUE_WITHIN else "scheduled"
 
 
 @dataclass(frozen=True)
@@ -383,7 +429,11 @@ def _metric_fields(data: dict, path: JsonPath, default_grain: str) -> dict:
         "ratio": _ratio(data.get("ratio")),
         "sql": data.get("sql"),
         "owner": data.get("owner"),
-        "target": Target(target["value"], _date(target.get("by"))) if target else None,
+        "target": Target(target["value"], _date(target.get("by")), _date(target.get("start"))) if target else None,
+        "format": data.get("format"),
+        "decimals": data.get("decimals"),
+        "unit": data.get("unit"),
+        "currency": data.get("currency"),
     }
 
 

@@ -121,6 +121,14 @@ def metric_sql(spec: Spec, metric: Metric, dialect: str) -> str:
     return fragments.render(metric_tree(spec, metric, dialect), dialect)
 
 
+def share_sql(spec: Spec, metric: Metric, whole: float, dialect: str) -> str:
+    """The metric as a share of a constant (its target), rebuilt from the metric's tree: `(metric * 1.0) / whole`."""
+    as_real = exp.Paren(this=exp.Mul(this=metric_tree(spec, metric, dialect), expression=exp.Literal.number("1.0")))
+    return fragments.render(
+        exp.Div(this=as_real, expression=exp.Literal.number(repr(float(whole))), typed=True), dialect
+    )
+
+
 def metric_expression(spec: Spec, metric: Metric, dialect: str) -> ColumnElement:
     """The metric as a SQLAlchemy column expression: its rendered SQL, opaque to SQLAlchemy."""
     return sa.literal_column(metric_sql(spec, metric, dialect))

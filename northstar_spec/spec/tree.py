@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from northstar_spec.spec.bidi import escape_bidi
-from northstar_spec.spec.formatting import target_text, threshold_text
+from northstar_spec.spec.formatting import shown, target_text, threshold_text
 from northstar_spec.spec.model import CounterMetric, Metric, Spec
 
 ARROW = {"increase": "↑", "decrease": "↓", None: "?"}
 
 
 def _threshold(metric: CounterMetric) -> str:
-    return threshold_text(metric.threshold)
+    return threshold_text(metric.threshold, shown(metric))
 
 
 def _guards_of(spec: Spec, metric: Metric) -> list[CounterMetric]:
@@ -22,7 +22,7 @@ def _guards_of(spec: Spec, metric: Metric) -> list[CounterMetric]:
 
 
 def _target(metric: Metric) -> str:
-    return f", target {target_text(metric.target)}" if metric.target else ""
+    return f", target {target_text(metric.target, shown(metric))}" if metric.target else ""
 
 
 def text_tree(spec: Spec) -> str:

@@ -14,14 +14,20 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
 from northstar_spec.spec import formatting
-from northstar_spec.spec.model import Project, Ritual, Spec, guardrail_status
+from northstar_spec.spec.model import (
+    DUE_WITHIN,
+    WEEKDAYS,
+    Project,
+    Ritual,
+    Spec,
+    guardrail_status,
+    review_due,
+    review_state,
+)
 from northstar_spec.spec.rules.review import RITUAL_LABEL
 from northstar_spec.warehouse import explain, periods
 from northstar_spec.warehouse.evaluate import Evaluation, QueryRun, Series, evaluate
 
-#: A review whose next date falls within this many days is "due".
-DUE_WITHIN = dt.timedelta(days=7)
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ARROW = {"increase": "↑", "decrease": "↓"}
 ADJECTIVE = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly"}
 
@@ -58,29 +64,30 @@ def _headline(spec: Spec, ns: Series, evaluation: Evaluation) -> list[str]:
     """The sentence everyone reads, then the North Star against its target and its outcome."""
     grain, metric = ns.grain, spec.north_star
     before, now = ns.previous, ns.last
-    change = formatting.change(before, now)
-    sentence = f"Our North Star moved from {formatting.number(before)} to {formatting.number(now)} this {grain}" + (
-        f" ({formatting.percent(change)})." if change is not None else "."
+    shown = formatting.shown(metric)
+    moved = formatting.change_text(metric, before, now)
+    sentence = f"Our North Star moved from {shown(before)} to {formatting.value_text(metric, now)} this {grain}" + (
+        f" ({moved})." if moved != formatting.MISSING else "."
     )
     details = [
         f"**{metric.name}** (`{metric.id}`) {periods.phrase(ns.periods[-1], grain)}: "
-        f"{formatting.number(now)}, against {formatting.number(before)} the {grain} before."
+        f"{formatting.value_text(metric, now)}, against {formatting.value_text(metric, before)} the {grain} before."
     ]
     target = metric.target
     if target is not None:
-        text = f"Target: {formatting.target_text(target)}"
+        text = f"Target: {formatting.target_text(target, shown)}"
         if now is not None and target.value:
             rest = target.value - now
             text += f", {formatting.percent(now / target.value, signed=False)} of the way" + (
-                f", {formatting.number(rest)} to go" if rest > 0 else ": reached"
+                f", {shown(rest)} to go" if rest > 0 else ": reached"
             )
         details.append(text + ".")
     outcome = evaluation.outcome_of(spec)
     if spec.outcome is not None and outcome is not None:
-        moved = formatting.percent(formatting.change(outcome.previous, outcome.last))
+        moved = formatting.change_text(spec.outcome, outcome.previous, outcome.last)
         details.append(
             f"The outcome it should lead, {spec.outcome.name} (`{spec.outcome.id}`): "
-            f"{formatting.number(outcome.last)} ({moved})."
+            f"{formatting.value_text(spec.outcome, outcome.last)} ({moved})."
         )
     return [sentence, " ".join(details)]
 
@@ -109,9 +116,9 @@ def _inputs(spec: Spec, evaluation: Evaluation, explained: explain.Explanation |
             metric.name + (f" (per {series.grain})" if series.grain != ns_grain else ""),
             metric.owner or "–",
             ARROW.get(metric.direction or "", "–"),
-            formatting.number(series.previous),
-            formatting.number(series.last),
-            formatting.percent(moved),
+            formatting.value_text(metric, series.previous),
+            formatting.value_text(metric, series.last),
+            formatting.change_text(metric, series.previous, series.last),
             moves.get(metric.id, "–") if series.grain == ns_grain else "–",
         ]
         for _, metric, series, moved in rows
@@ -135,8 +142,8 @@ def _guardrails(spec: Spec, evaluation: Evaluation) -> str:
             [
                 metric.name,
                 metric.owner or "–",
-                formatting.number(value),
-                formatting.threshold_text(metric.threshold),
+                formatting.value_text(metric, value),
+                formatting.threshold_text(metric.threshold, formatting.shown(metric)),
                 status,
             ]
         )
@@ -155,16 +162,16 @@ def _guardrails(spec: Spec, evaluation: Evaluation) -> str:
 
 def _review_status(ritual: Ritual, today: dt.date) -> str | None:
     """How a ritual stands today, or None when it is not due within DUE_WITHIN."""
-    due = ritual.next_due
-    if due is None and ritual.cadence == "weekly" and ritual.day:
-        due = today + dt.timedelta(days=(WEEKDAYS.index(ritual.day) - today.weekday()) % 7)
+    due, state = review_due(ritual, today), review_state(ritual, today)
     if due is None:
         return "no date of the last review (`last:`) recorded"
-    if due < today:
+    if state == "overdue":
         days = (today - due).days
         return f"**overdue** since {due.isoformat()} ({days} day{'s' * (days != 1)})"
-    if due - today <= DUE_WITHIN:
-        return "due today" if due == today else f"due {WEEKDAYS[due.weekday()].capitalize()} {due.isoformat()}"
+    if state == "due today":
+        return "due today"
+    if state == "due soon":
+        return f"due {WEEKDAYS[due.weekday()].capitalize()} {due.isoformat()}"
     return None
 
 

@@ -84,11 +84,12 @@ def _line(g: Guardrail) -> str:
         above = g.threshold is not None and g.threshold.max is not None and (g.value or 0) > g.threshold.max
         side = "above" if above else "below"
         return (
-            f"{where} crossed its threshold: {formatting.number(g.value)} {when}, {side} "
-            f"{formatting.threshold_text(g.threshold)}; owner {team_text(g)}"
+            f"{where} crossed its threshold: {formatting.value_text(g.metric, g.value)} {when}, {side} "
+            f"{formatting.threshold_text(g.threshold, formatting.shown(g.metric))}; owner {team_text(g)}"
         )
     if g.status == "ok":
-        return f"{where} ok: {formatting.number(g.value)} {when} (threshold {formatting.threshold_text(g.threshold)})"
+        threshold = formatting.threshold_text(g.threshold, formatting.shown(g.metric))
+        return f"{where} ok: {formatting.value_text(g.metric, g.value)} {when} (threshold {threshold})"
     return f"{where}: {g.status} {when}"
 
 

@@ -33,7 +33,10 @@ def as_table(evaluation: Evaluation) -> str:
             f"{grain}{'s' * (len(starts) != 1)}, {starts[0]} to {periods.last_day(starts[-1], grain)}"
         )
         header = ["metric", *(periods.label(p, grain) for p in starts)]
-        rows = [[MARK[s.metric.role] + s.metric.id, *(formatting.number(v) for v in s.values)] for s in group]
+        rows = [
+            [MARK[s.metric.role] + s.metric.id, *(formatting.value_text(s.metric, v, unit=False) for v in s.values)]
+            for s in group
+        ]
         out.append(f"{title}\n{formatting.table(header, rows)}")
     legend = "★ North Star  ⚠ counter-metric  $ outcome"
     return "\n\n".join(out + [legend]) if out else "nothing to evaluate"

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Dialect
 from northstar_spec.spec.bidi import escape_bidi
 from northstar_spec.spec.diagnostics import Location
 from northstar_spec.spec.model import Metric, Project, Spec
-from northstar_spec.spec.sql import FragmentError, metric_sql, runtime_dialect, source_table
+from northstar_spec.spec.sql import FragmentError, metric_sql, runtime_dialect, share_sql, source_table
 from superset_plugin.compiler import charts, markdown, naming, portfolio, rituals
 from superset_plugin.compiler.bundle import Bundle, dump_yaml
 from superset_plugin.compiler.layout import Layout, dashboard_metadata, split_widths
@@ -112,6 +112,7 @@ class _Compiler:
         self.bundle = Bundle()
         self.databases: dict[str, Database] = {}
         self.datasets: dict[tuple, dict] = {}  # (database, schema, table) -> dataset YAML data
+        self.team_names = {team_id: team.name for team_id, team in project.teams.items()}
 
     def database(self, name: str) -> Database:
         if name not in self.databases:
@@ -193,13 +194,15 @@ class _Compiler:
         dataset_uuid, frame = self.dataset(spec, metric.source)
         source = spec.sources[metric.source]
         dataset = self.datasets[(source.database, source.schema, source.table)]
+        if any(m["metric_name"] == metric.id for m in dataset["metrics"]):
+            return dataset_uuid, frame  # a metric shown by two charts is one dataset metric
         dataset["metrics"].append(
             {
                 "metric_name": metric.id,
                 "verbose_name": metric.name,
                 "expression": metric_sql(spec, metric, self.dialect(source.database)),
                 "description": metric.definition,
-                "d3format": ",.1%" if metric.ratio is not None else None,
+                "d3format": charts.number_format(metric),
                 "metric_type": None,
                 "warning_text": None,
                 "extra": {"certification": {"certified_by": CERTIFIED_BY, "details": f"Defined in {spec.file}"}},
@@ -218,6 +221,23 @@ class _Compiler:
                 )
                 columns.add(measure.column)
         return dataset_uuid, frame
+
+    def add_share(self, spec: Spec, metric: Metric, whole: float) -> None:
+        """The dataset metric of `metric` over `whole` (its target): what the progress tile shows."""
+        source = spec.sources[metric.source]
+        dataset = self.datasets[(source.database, source.schema, source.table)]
+        dataset["metrics"].append(
+            {
+                "metric_name": metric.id + naming.TARGET_SHARE,
+                "verbose_name": f"{metric.name}: share of target",
+                "expression": share_sql(spec, metric, whole, self.dialect(source.database)),
+                "description": f"{metric.name} over its target, {whole:g}",
+                "d3format": ",.1%",
+                "metric_type": None,
+                "warning_text": None,
+                "extra": {"certification": {"certified_by": CERTIFIED_BY, "details": f"Defined in {spec.file}"}},
+            }
+        )
 
     def chart(self, spec: Spec, product_id: str, chart: charts.ChartSpec, dataset_uuid: str, owner: str | None) -> str:
         uuid = naming.chart_uuid(product_id, chart.key)
@@ -247,25 +267,41 @@ class _Compiler:
         product = spec.product.id
         ns = spec.north_star
         layout = Layout()
-        layout.row([layout.markdown("header", markdown.header(spec, spec_url(self.project, spec)), 12, 34)])
+        header = markdown.header(spec, spec_url(self.project, spec), self.team_names)
+        layout.row([layout.markdown("header", header, 12, 34)])
 
         dataset, frame = self.add_metric(spec, ns)
-        number = charts.big_number(naming.metric_chart_key(ns), naming.chart_title(ns), ns, frame, ns.definition or "")
-        trend = charts.trend("north_star_trend", naming.chart_title(ns, "trend"), ns, frame, ns.definition or "")
-        layout.row(
-            [
-                layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 4),
-                layout.chart(trend.key, self.chart(spec, product, trend, dataset, ns.owner), trend.name, 8),
-            ]
+        number = charts.big_number(
+            naming.metric_chart_key(ns), naming.chart_title(ns), ns, frame, ns.definition or "", hero=True
         )
+        trend = charts.trend("north_star_trend", naming.chart_title(ns, "trend"), ns, frame, ns.definition or "")
+        hero = [layout.chart(number.key, self.chart(spec, product, number, dataset, ns.owner), number.name, 4, 60)]
+        if ns.target is not None and ns.target.value:
+            self.add_share(spec, ns, ns.target.value)
+            progress = charts.target_progress("north_star_target", "Progress to target", ns, frame)
+            hero.append(
+                layout.chart(progress.key, self.chart(spec, product, progress, dataset, ns.owner), progress.name, 3, 60)
+            )
+        width = 12 - sum(tile["meta"]["width"] for tile in hero)
+        hero.append(layout.chart(trend.key, self.chart(spec, product, trend, dataset, ns.owner), trend.name, width, 60))
+        layout.row(hero)
 
         layout.header("inputs", "Inputs: the levers squads move")
         self._rows(layout, self._tiles(spec, spec.inputs, charts.big_number), per_row=5)
         if spec.counter_metrics:
             layout.header("guardrails", "Guardrails: counter-metrics and their thresholds")
-            self._rows(layout, self._tiles(spec, spec.counter_metrics, charts.trend), per_row=3)
+            for (now, now_uuid), (trend_chart, trend_uuid) in zip(
+                self._tiles(spec, spec.counter_metrics, charts.guardrail_now, suffix="_now"),
+                self._tiles(spec, spec.counter_metrics, charts.trend),
+            ):
+                layout.row(
+                    [
+                        layout.chart(now.key, now_uuid, now.name, 3, 40),
+                        layout.chart(trend_chart.key, trend_uuid, trend_chart.name, 9, 40),
+                    ]
+                )
 
-        tree, history = markdown.metric_tree(spec), markdown.history(spec) if spec.history else ""
+        tree, history = markdown.metric_tree(spec, self.team_names), markdown.history(spec) if spec.history else ""
         height = _markdown_height(tree, history)
         bottom = [layout.markdown("tree", tree, 6 if history else 12, height)]
         if history:
@@ -280,14 +316,16 @@ class _Compiler:
             teams={m.owner for m in spec.metrics if m.owner},
         )
 
-    def _tiles(self, spec: Spec, metrics: Sequence[Metric], make_chart) -> list:
+    def _tiles(self, spec: Spec, metrics: Sequence[Metric], make_chart, suffix: str = "") -> list:
         """One chart per metric, each made by `make_chart` (a big number or a trend)."""
         tiles = []
         for metric in metrics:
             dataset, frame = self.add_metric(spec, metric)
-            chart = make_chart(
-                naming.metric_chart_key(metric), naming.chart_title(metric), metric, frame, metric.definition or ""
-            )
+            team = self.project.teams.get(metric.owner or "")
+            title = naming.chart_title(metric, owner_name=team.name if team else None)
+            key = naming.metric_chart_key(metric) + suffix
+            title = title if not suffix else f"{metric.name} now"
+            chart = make_chart(key, title, metric, frame, metric.definition or "")
             tiles.append((chart, self.chart(spec, spec.product.id, chart, dataset, metric.owner)))
         return tiles
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from northstar_spec.spec.bidi import escape_bidi
-from northstar_spec.spec.formatting import target_text, threshold_text
+from northstar_spec.spec.formatting import shown, target_text, threshold_text
 from northstar_spec.spec.model import CounterMetric, Metric, Ritual, Spec
 from northstar_spec.spec.tree import ARROW
 from superset_plugin.compiler.periods import ADJECTIVE
@@ -48,8 +48,8 @@ def text(value: str | None) -> str:
 
 
 def _number(metric: Metric):
-    """How the metric's values read on a dashboard: ratios as percentages, as their charts show them."""
-    return (lambda value: f"{value:.1%}") if metric.ratio is not None else (lambda value: f"{value:,g}")
+    """How the metric's values read on a dashboard: in its format, as its charts show them."""
+    return shown(metric)
 
 
 def _threshold(metric: CounterMetric) -> str:
@@ -65,16 +65,21 @@ def _ritual(name: str, ritual: Ritual | None) -> str:
     return f"{name}: {ritual.cadence}{when}{last}"
 
 
-def header(spec: Spec, spec_url: str | None) -> str:
+def _team(owner: str | None, teams: Mapping[str, str] | None) -> str | None:
+    """The owning team's name from northstar.yaml; its id when the project does not name it."""
+    return (teams or {}).get(owner or "", owner)
+
+
+def header(spec: Spec, spec_url: str | None, teams: Mapping[str, str] | None = None) -> str:
     ns = spec.north_star
     p = spec.product
-    owners = sorted({m.owner for m in spec.metrics if m.owner})
+    owners = sorted({_team(m.owner, teams) or "" for m in spec.metrics if m.owner})
     review = spec.review
     lines = [
         f"# {text(p.name)}: {text(ns.name)}",
         "",
         f"**Value moment:** {text(p.value_moment)}  ",
-        f"**North Star:** {text(ns.definition)} ({ADJECTIVE[ns.grain]}, owned by {text(ns.owner)})  ",
+        f"**North Star:** {text(ns.definition)} ({ADJECTIVE[ns.grain]}, owned by {text(_team(ns.owner, teams))})  ",
         f"**Category:** {text(p.category)} · **Why it leads revenue:** {text(ns.leads_revenue_because)}  ",
         f"**Owners:** {', '.join(text(o) for o in owners)}  ",
         "**Reviews:** "
@@ -103,21 +108,22 @@ def _url(url: str) -> str:
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
 
 
-def _metric_line(metric: Metric, label: str) -> str:
+def _metric_line(metric: Metric, label: str, teams: Mapping[str, str] | None = None) -> str:
     target = f", target {target_text(metric.target, _number(metric))}" if metric.target else ""
-    return f"{label}**{text(metric.name)}** ({text(metric.owner or 'no owner')}{text(target)})"
+    return f"{label}**{text(metric.name)}** ({text(_team(metric.owner, teams) or 'no owner')}{text(target)})"
 
 
-def metric_tree(spec: Spec) -> str:
+def metric_tree(spec: Spec, teams: Mapping[str, str] | None = None) -> str:
     ns = spec.north_star
-    lines = ["### Metric tree", "", _metric_line(ns, "★ "), ""]
+    lines = ["### Metric tree", "", _metric_line(ns, "★ ", teams), ""]
     for guard in (c for c in spec.counter_metrics if c.guards == ns.id):
-        lines.append(f"- ⚠ guardrail {text(guard.name)}: {text(_threshold(guard))} ({text(guard.owner)})")
+        lines.append(f"- ⚠ guardrail {text(guard.name)}: {text(_threshold(guard))} ({text(_team(guard.owner, teams))})")
     for metric in spec.inputs:
         lever = f"{text(metric.lever or '?')} {ARROW[metric.direction]} · "
-        lines.append("- " + _metric_line(metric, lever))
+        lines.append("- " + _metric_line(metric, lever, teams))
         for guard in (c for c in spec.counter_metrics if c.guards == metric.id):
-            lines.append(f"    - ⚠ guardrail {text(guard.name)}: {text(_threshold(guard))} ({text(guard.owner)})")
+            owner = text(_team(guard.owner, teams))
+            lines.append(f"    - ⚠ guardrail {text(guard.name)}: {text(_threshold(guard))} ({owner})")
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from northstar_spec.spec.formatting import shown, threshold_text
 from northstar_spec.spec.model import CounterMetric, Input, Metric, NorthStar
 
 #: The root of every northstar UUID. Never change it: it would orphan every
@@ -96,18 +97,35 @@ def database_name(database: str) -> str:
     return f"northstar: {database}"
 
 
-def chart_title(metric: Metric, variant: str | None = None) -> str:
-    """Chart titles say what the tile is in the framework, then whose it is."""
+#: A hyphen that does not end a line: "Search-to-booking" wraps before or after, never inside.
+NON_BREAKING_HYPHEN = "\u2011"
+
+
+def chart_title(metric: Metric, variant: str | None = None, owner_name: str | None = None) -> str:
+    """Chart titles say what the tile is in the framework, then whose it is (the team's name when known);
+    a guardrail's title also states its threshold, in the metric's format. Hyphens in names do not
+    break a line (a narrow tile wraps its title between words, never inside one)."""
+    title = _title(metric, variant, owner_name)
+    return title.replace("-", NON_BREAKING_HYPHEN)
+
+
+def _title(metric: Metric, variant: str | None, owner_name: str | None) -> str:
+    owner = owner_name or metric.owner or "no owner"
     if isinstance(metric, NorthStar):
         if variant == "trend":
             return f"{metric.name} against target" if metric.target else f"{metric.name}: trend"
         return f"★ North Star: {metric.name}"
     if isinstance(metric, Input):
         lever = (metric.lever or "input").capitalize()
-        return f"{lever}: {metric.name} ({metric.owner or 'no owner'})"
+        return f"{lever}: {metric.name} ({owner})"
     if isinstance(metric, CounterMetric):
-        return f"Guardrail: {metric.name} ({metric.owner or 'no owner'})"
+        bound = threshold_text(metric.threshold, shown(metric)) if metric.threshold else "no threshold"
+        return f"Guardrail: {metric.name} ({owner}) · {bound}"
     return metric.name
+
+
+#: The dataset metric of a North Star's share of its target (`<metric id>` + this).
+TARGET_SHARE = "__target_share"
 
 
 def metric_chart_key(metric: Metric) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from northstar_spec.spec import formatting
 from northstar_spec.spec.bidi import escape_bidi_in
 from northstar_spec.spec.model import CounterMetric, Input, Metric, Project, Spec
 from northstar_spec.spec.rules.review import RITUAL_LABEL
@@ -32,9 +33,15 @@ def _metric(metric: Metric, product_id: str, project: Project, names: dict[str, 
         "owner_name": team.name if team else None,
         "ratio": metric.ratio is not None,
         "chart_uuid": naming.chart_uuid(product_id, naming.metric_chart_key(metric)),
-        "target": {"value": metric.target.value, "by": metric.target.by.isoformat() if metric.target.by else None}
+        "target": {
+            "value": metric.target.value,
+            "by": metric.target.by.isoformat() if metric.target.by else None,
+            "start": metric.target.starts.isoformat() if metric.target.starts else None,
+        }
         if metric.target
         else None,
+        "format": formatting.page_format(metric),
+        "better": formatting.direction(metric),
     }
     if isinstance(metric, Input):
         data.update(lever=metric.lever, direction=metric.direction)
@@ -62,6 +69,7 @@ def _product(spec: Spec, project: Project) -> dict:
         "north_star": _metric(spec.north_star, pid, project, names),
         "inputs": [_metric(m, pid, project, names) for m in spec.inputs],
         "counter_metrics": [_metric(m, pid, project, names) for m in spec.counter_metrics],
+        "outcome": {"id": spec.outcome.id, "name": spec.outcome.name} if spec.outcome else None,
         "reviews": [
             {
                 "name": name,

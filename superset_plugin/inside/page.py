@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from importlib import resources
 from typing import Any, ClassVar
 from uuid import UUID
@@ -37,6 +38,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.api import BaseApi, protect, safe
 from jsonschema import Draft202012Validator
 
+from northstar_spec.spec.model import Ritual, review_due, review_state
 from superset_plugin.inside import action_log
 
 log = logging.getLogger(__name__)
@@ -162,16 +164,77 @@ def _chart_ids(uuids: list[str]) -> dict[str, int]:
     return {str(uuid): chart_id for chart_id, uuid in rows}
 
 
+def _saved_queries(uuids: list[str]) -> dict[str, tuple[int, dict]]:
+    """chart uuid -> (dataset id, the chart's saved query context), for charts that have one."""
+    from superset.extensions import db
+    from superset.models.slice import Slice
+
+    valid = sorted({u for u in map(_uuid, uuids) if u})
+    if not valid:
+        return {}
+    rows = (
+        db.session.query(Slice.uuid, Slice.datasource_id, Slice.query_context)
+        .filter(Slice.uuid.in_([UUID(u) for u in valid]))
+        .all()
+    )
+    found = {}
+    for uuid, dataset_id, text in rows:
+        try:
+            context = json.loads(text or "")
+            query = context["queries"][0]
+            if isinstance(query["metrics"][0], str) and dataset_id:
+                found[str(uuid)] = (dataset_id, context)
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue
+    return found
+
+
+def _periods(context: dict) -> int:
+    """How many periods a saved query reads (the number in its complete-periods time range)."""
+    ranges = [f.get("val", "") for f in context["queries"][0].get("filters", []) if f.get("op") == "TEMPORAL_RANGE"]
+    found = re.search(r"-(\d+),", ranges[0]) if ranges else None
+    return int(found.group(1)) if found else 0
+
+
+def batches(metrics: list[dict], saved: dict[str, tuple[int, dict]]) -> list[dict]:
+    """One chart data query per dataset, grain and time axis for a product's metrics, instead of one per chart.
+
+    Each is the saved query of one of the product's charts (the one reading the most periods) asking for
+    every metric of that dataset at once; Superset checks the reader's access to the dataset as it would
+    for each chart. `series` lists the metric names the answer has a column for.
+    """
+    groups: dict[tuple, list[tuple[str, dict]]] = {}
+    for metric in metrics:
+        if metric.get("chart_uuid") not in saved:
+            continue
+        dataset_id, context = saved[metric["chart_uuid"]]
+        query = context["queries"][0]
+        axis = json.dumps(query.get("columns"), sort_keys=True)
+        key = (dataset_id, query.get("extras", {}).get("time_grain_sqla"), axis, json.dumps(query.get("extras")))
+        groups.setdefault(key, []).append((query["metrics"][0], context))
+    out = []
+    for members in groups.values():
+        series = list(dict.fromkeys(name for name, _ in members))
+        base = json.loads(json.dumps(max((c for _, c in members), key=_periods)))
+        query = base["queries"][0]
+        query["metrics"] = series
+        query["orderby"] = [[series[0], False]]
+        for step in query.get("post_processing", []):
+            if step.get("operation") == "pivot":
+                step["options"]["aggregates"] = {name: {"operator": "mean"} for name in series}
+        out.append({"series": series, "query": base})
+    return out
+
+
 def _review_state(review: dict, today: dt.date) -> dict:
-    state = "unscheduled"
+    """A published review with its state and date as of today, by the notion of "due" `digest` uses."""
     try:
-        due = dt.date.fromisoformat(review.get("next_due") or "")
-    except ValueError:
-        due = None
-    if due:
-        days = (due - today).days
-        state = "overdue" if days < 0 else "due soon" if days <= 7 else "scheduled"
-    return {**review, "state": state}
+        last = dt.date.fromisoformat(review["last"]) if review.get("last") else None
+        ritual = Ritual(review["cadence"], (), review.get("day"), last)
+        due = review_due(ritual, today)
+        return {**review, "state": review_state(ritual, today), "due": due.isoformat() if due else None}
+    except (KeyError, ValueError, TypeError):  # a cadence or day this version does not know
+        return {**review, "state": "unrecorded", "due": None}
 
 
 # --- the page and its API -----------------------------------------------------------------------
@@ -207,11 +270,21 @@ class NorthStarView(BaseView):
             for m in [p["north_star"], *p.get("inputs", []), *p.get("counter_metrics", [])]
             if m.get("chart_uuid")
         ]
+        saved = _saved_queries(uuids)
+        for p in products:
+            p["batches"] = batches([p["north_star"], *p.get("inputs", []), *p.get("counter_metrics", [])], saved)
+        from superset.views.base import get_spa_template_context
+
+        # Superset's own page shell (its "spa" bundle): the navigation bar and theme of every Superset
+        # page, drawn by Superset's front end from its bootstrap data, above the trees.
         html = render_template_string(
             _PAGE,
+            appbuilder=self.appbuilder,
+            **get_spa_template_context("spa"),
             models=models,
             products=products,
             charts=_chart_ids(uuids),
+            series={uuid: context["queries"][0]["metrics"][0] for uuid, (_, context) in saved.items()},
             today=today,
             published={pid: m.get("published_at") for pid, m in models.items()},
         )
