@@ -141,7 +141,7 @@ class Demo:
 
     def ensure_outbox(self) -> None:
         pid = self._pid("outbox.pid")
-        if pid and _alive(pid):
+        if pid and local.alive(pid):
             self.say(f"the SMTP sink is running (pid {pid}); mail lands in {self.outbox}")
             return
         with open(self.root / "outbox.log", "ab") as log:
@@ -152,7 +152,7 @@ class Demo:
 
     def ensure_workers(self, env: dict[str, str]) -> None:
         pid = self._pid("workers.pid")
-        if pid and _alive(pid):
+        if pid and local.alive(pid):
             self.say(f"the Celery worker and beat are running (pid {pid})")
             return
         with open(self.home / "workers.log", "ab") as log:
@@ -298,16 +298,6 @@ class Demo:
             print(f"  Outbox: every email Superset sends lands in {self.outbox}/ as an .eml file;")
             print(f"    a demo report of the Teamspace dashboard is due at {due} (then one .eml appears)")
         print("  stop it with `make demo-stop`; wipe it with `make demo-reset`")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def main(argv: list[str]) -> int:

@@ -251,6 +251,11 @@ def start(home: Path, env: Mapping[str, str], port: int, log: IO[bytes]) -> subp
         f"127.0.0.1:{port}",
         "superset.app:create_app()",
     ]
+    return _spawn(command, home, env, log)
+
+
+def _spawn(command: list[str], home: Path, env: Mapping[str, str], log: IO[bytes]) -> subprocess.Popen:
+    """A process in a session of its own (so `stop` ends it with its children), its output in `log`."""
     log.write(f"\n=== northstar: starting {' '.join(command)}\n".encode())
     log.flush()
     return subprocess.Popen(
@@ -277,17 +282,7 @@ def start_workers(home: Path, env: Mapping[str, str], log: IO[bytes], concurrenc
         "--without-gossip",
         "--without-mingle",
     ]
-    log.write(f"\n=== northstar: starting {' '.join(command)}\n".encode())
-    log.flush()
-    return subprocess.Popen(
-        command,
-        cwd=home,
-        env=dict(env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    return _spawn(command, home, env, log)
 
 
 def start_outbox(folder: Path, port: int, log: IO[bytes]) -> subprocess.Popen:
@@ -353,13 +348,13 @@ def stop(pid: int, timeout: float = 15) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and alive(pid):
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.killpg(pid, 0)
     except ProcessLookupError:
