@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 from helpers import ROOT, run_cli
+
+from superset_plugin.deploy.client import SupersetClient
 
 EXAMPLES = ("acme-invoicing", "staybnb", "teamspace", "tunewave")
 
@@ -54,3 +57,20 @@ def deploy_env(url: str, username: str, password: str, warehouse_uri: str) -> di
 def run_in(repo: Path, env: dict[str, str], *args: object):
     """`northstar ARGS` in a spec repository, in this process."""
     return run_cli(*args, cwd=repo, env=env)
+
+
+def example_repo(folder: Path) -> Path:
+    """A copy of this repository's northstar.yaml and specs/, so a test can change or delete specs."""
+    shutil.copy(ROOT / "northstar.yaml", folder / "northstar.yaml")
+    shutil.copytree(ROOT / "specs", folder / "specs")
+    return folder
+
+
+def client_for(server) -> SupersetClient:
+    """A client logged in as the test Superset's admin."""
+    return SupersetClient(server.url, username=server.username, password=server.password)
+
+
+def run_deploy(server, repo: Path, uri: str, *args: str, password: str | None = None):
+    """`northstar ARGS` in `repo` against the test Superset, reading the warehouse at `uri`."""
+    return run_in(repo, deploy_env(server.url, server.username, password or server.password, uri), *args)

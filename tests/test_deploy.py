@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import sqlite3
 import threading
 import time
@@ -15,8 +14,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, run_cli
+from helpers import run_cli
 from on_terminal import COLOUR, SPINNER, on_a_terminal
+from spec_repos import client_for, example_repo, run_deploy
 from superset_server import running_superset
 from warehouses import demo_warehouse, postgres_uri
 
@@ -45,25 +45,7 @@ def warehouse_uri() -> str:
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
-    """A spec repository of our own, so a test can change or delete specs."""
-    shutil.copy(ROOT / "northstar.yaml", tmp_path / "northstar.yaml")
-    shutil.copytree(ROOT / "specs", tmp_path / "specs")
-    return tmp_path
-
-
-def client_for(server) -> SupersetClient:
-    return SupersetClient(server.url, username=server.username, password=server.password)
-
-
-def run_deploy(server, repo: Path, uri: str, *args: str, password: str | None = None):
-    env = {
-        **os.environ,
-        "NORTHSTAR_WAREHOUSE_URI": uri,
-        "SUPERSET_URL": server.url,
-        "SUPERSET_USERNAME": server.username,
-        "SUPERSET_PASSWORD": password or server.password,
-    }
-    return run_cli(*args, cwd=repo, env=env)
+    return example_repo(tmp_path)
 
 
 def inventory(client: SupersetClient) -> dict[str, dict[str, str]]:

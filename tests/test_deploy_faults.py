@@ -8,7 +8,7 @@ import time
 
 import pytest
 from faultproxy import FaultProxy
-from spec_repos import deploy_env, run_in, spec_repo
+from spec_repos import client_for, deploy_env, run_in, spec_repo
 from superset_server import running_superset
 from warehouses import sqlite_warehouse
 
@@ -34,10 +34,6 @@ def warehouse(tmp_path_factory) -> str:
 def proxy(server):
     with FaultProxy(server.url) as instance:
         yield instance
-
-
-def client_for(server) -> SupersetClient:
-    return SupersetClient(server.url, username=server.username, password=server.password)
 
 
 def deploy(url: str, server, repo, warehouse, *args):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser import browser_page, failures, login, screenshot, wait_for_dashboard
-from spec_repos import deploy_env, run_in, spec_repo
+from spec_repos import client_for, deploy_env, run_deploy, run_in, spec_repo
 from superset_server import running_superset
 from warehouses import sqlite_warehouse
 
@@ -47,11 +47,7 @@ def repos(server, warehouse, tmp_path_factory):
 
 
 def deploy(server, warehouse, repo, *args, uri: str | None = None):
-    return run_in(repo, deploy_env(server.url, server.username, server.password, uri or warehouse), "deploy", *args)
-
-
-def admin(server) -> SupersetClient:
-    return SupersetClient(server.url, username=server.username, password=server.password)
+    return run_deploy(server, repo, uri or warehouse, "deploy", *args)
 
 
 def inventory(client: SupersetClient) -> dict[str, dict]:
@@ -86,7 +82,7 @@ def published(client: SupersetClient) -> dict[str, list[str]]:
 
 
 def test_two_projects_side_by_side_on_the_page_and_the_portfolio(server, repos):
-    client = admin(server)
+    client = client_for(server)
     assert published(client) == {ALPHA: ["acme-invoicing", "teamspace"], BETA: ["staybnb", "tunewave"]}
     assets = inventory(client)
     kinds = Counter(a["kind"] for a in assets.values() if a["project"] == ALPHA)
@@ -110,7 +106,7 @@ def test_two_projects_side_by_side_on_the_page_and_the_portfolio(server, repos):
 
 
 def test_pruning_one_project_leaves_the_other_byte_identical(server, warehouse, repos):
-    client = admin(server)
+    client = client_for(server)
     before = inventory(client)
     (repos[BETA] / "specs" / "tunewave.yaml").unlink()
     pruned = deploy(server, warehouse, repos[BETA], "--prune")
@@ -137,7 +133,7 @@ def test_pruning_one_project_leaves_the_other_byte_identical(server, warehouse, 
 
 
 def test_a_subset_deploy_keeps_the_rest_of_its_project_and_refuses_to_prune(server, warehouse, repos):
-    client = admin(server)
+    client = client_for(server)
     subset = run_in(
         repos[ALPHA],
         deploy_env(server.url, server.username, server.password, warehouse),
@@ -160,7 +156,7 @@ def test_a_subset_deploy_keeps_the_rest_of_its_project_and_refuses_to_prune(serv
 
 
 def test_a_hand_made_dashboard_keeps_the_managed_chart_it_uses(server, warehouse, repos):
-    client = admin(server)
+    client = client_for(server)
     chart = client.find_by_uuid("chart", naming.chart_uuid("teamspace", "input_invites_accepted"))
     board = client.post("/api/v1/dashboard/", json={"dashboard_title": "Hand-made board"})["id"]
     client.put(f"/api/v1/chart/{chart['id']}", json={"dashboards": [board]})
@@ -196,7 +192,7 @@ def test_a_hand_made_dashboard_keeps_the_managed_chart_it_uses(server, warehouse
 
 
 def test_what_another_project_holds_is_refused_naming_it(server, warehouse, repos, tmp_path):
-    client = admin(server)
+    client = client_for(server)
     before = inventory(client)
     same_product = spec_repo(tmp_path / "gamma", "gamma", ("teamspace",), database="gamma_wh")
     same_table = spec_repo(tmp_path / "delta", "delta", ("teamspace",), products={"teamspace": "teamspace-d"})

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, run_cli
-from spec_repos import spec_repo
+from helpers import run_cli
+from spec_repos import client_for, example_repo, run_deploy, spec_repo
 from superset_server import TEST_CONFIG, running_superset
 from warehouses import sqlite_warehouse
 
@@ -34,24 +33,7 @@ def warehouse_uri(tmp_path_factory) -> str:
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
-    shutil.copy(ROOT / "northstar.yaml", tmp_path / "northstar.yaml")
-    shutil.copytree(ROOT / "specs", tmp_path / "specs")
-    return tmp_path
-
-
-def client_for(server) -> SupersetClient:
-    return SupersetClient(server.url, username=server.username, password=server.password)
-
-
-def run_deploy(server, repo: Path, uri: str, *args: str):
-    env = {
-        **os.environ,
-        "NORTHSTAR_WAREHOUSE_URI": uri,
-        "SUPERSET_URL": server.url,
-        "SUPERSET_USERNAME": server.username,
-        "SUPERSET_PASSWORD": server.password,
-    }
-    return run_cli(*args, cwd=repo, env=env)
+    return example_repo(tmp_path)
 
 
 def reports(client: SupersetClient) -> dict[str, dict]:
